@@ -1,0 +1,98 @@
+"""Command line: the only module that prints or exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .errors import KitError
+
+COMMANDS = ("build", "check", "list", "import-source")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python build.py", description="Build classroom teaching kits.")
+    parser.add_argument("--version", action="version", version=f"kit {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    def common(p):
+        p.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
+        p.add_argument("--quiet", action="store_true", help="print only errors")
+
+    build = sub.add_parser("build", help="build every lesson and class into the output folder (default)")
+    common(build)
+    build.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    build.add_argument("--paper", choices=("a4", "letter"), default=None,
+                       help="paper size for lessons outside classes (default: a4)")
+    build.add_argument("--class", dest="classes", action="append", default=[], metavar="ID",
+                       help="build only this class (repeatable)")
+    check = sub.add_parser("check", help="validate everything, write nothing")
+    common(check)
+    lister = sub.add_parser("list", help="print the kit's inventory")
+    common(lister)
+    lister.add_argument("--json", action="store_true", help="print JSON")
+    imp = sub.add_parser("import-source", help="import a Wilson Center Digital Archive transcription")
+    common(imp)
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--id", required=True, help="id for the source, e.g. kwp-letter-1964")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; exit 0 on success, 2 on invalid input, 1 on an internal error."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS + ("-h", "--help", "--version"):
+        argv.insert(0, "build")
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KitError as exc:
+        if args.debug:
+            traceback.print_exc()
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"kit: {count} problem{'s' * (count != 1)} found; nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kit: interrupted; the output folder keeps its previous files", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit code 1
+        if args.debug:
+            traceback.print_exc()
+        print(f"kit: internal error: {type(exc).__name__}: {exc} (run again with --debug and report it)",
+              file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    from .content import load_kit
+
+    if args.command == "import-source":
+        from .importer import import_source
+        target = import_source(args.file, args.id, args.content)
+        if not args.quiet:
+            print(f"imported {args.file} as {target}")
+        return 0
+    if args.command == "check":
+        kit = load_kit(args.content)
+        if not args.quiet:
+            print(f"ok: {len(kit.sources)} sources, {len(kit.lessons)} lessons, "
+                  f"{sum(len(l.excerpts) for l in kit.lessons)} excerpts verified")
+        return 0
+    if args.command == "list":
+        from .inventory import human, inventory
+        data = inventory(load_kit(args.content))
+        print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else human(data))
+        return 0
+    from .build import build
+    report = build(args.content, args.output, paper=args.paper, classes=args.classes,
+                   progress=None if args.quiet else print)
+    if not args.quiet:
+        print(report)
+    return 0

@@ -1,0 +1,268 @@
+"""Phase 1: gather every file in content/, validate it, and resolve excerpts against sources."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import yamlfile
+from .errors import Collector, KitError, Problem, display_path
+from .models import (Context, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
+                     ID_RE)
+from .quotes import QuoteError, Segment, SourceText
+from .validate import validate
+
+MAX_FILES = 2_000
+CITATION = re.compile(r"\bss?\.\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """An excerpt proven to be in its source."""
+
+    id: str
+    title: str
+    text: str
+    segments: tuple[Segment, ...]
+    first: int
+    last: int
+    glosses: tuple
+
+    @property
+    def cite(self) -> str:
+        return f"s. {self.first}" if self.first == self.last else f"s. {self.first}-{self.last}"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson with its source, excerpts, readings, glossary and timeline resolved."""
+
+    spec: LessonSpec
+    path: str
+    source: Source
+    excerpts: tuple[Excerpt, ...]
+    context: tuple[Context, ...]
+    glossary: tuple[Term, ...]
+    timeline: tuple[Event, ...]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return self.spec.questions
+
+
+@dataclass(frozen=True)
+class Kit:
+    """Everything in a content folder, validated."""
+
+    root: Path
+    sources: dict[str, Source]
+    contexts: dict[str, Context]
+    glossary: Glossary
+    timeline: Timeline
+    lessons: tuple[Lesson, ...]
+
+
+def load_kit(root: Path) -> Kit:
+    """Read and check a whole content folder; raise one KitError listing every problem."""
+    root = Path(root)
+    if not root.is_dir():
+        raise KitError(Problem(str(root), 1, 1, "content folder not found",
+                               "pass --content DIR pointing at a folder with lessons/ and sources/"))
+    problems = Collector()
+    sources = _load_all(root / "sources", "*.yaml", Source, problems, root)
+    contexts = {}
+    for file in _files(root / "context", "*.md", problems, root):
+        try:
+            context = load_context(file, _show(file, root))
+            contexts[context.id] = context
+        except KitError as exc:
+            problems.extend(exc)
+    glossary = _load_one(root / "glossary.yaml", Glossary, problems, root) or Glossary()
+    timeline = _load_one(root / "timeline.yaml", Timeline, problems, root) or Timeline()
+    _check_shared(root, glossary, timeline, problems)
+    specs = _load_all(root / "lessons", "*.yaml", LessonSpec, problems, root, keep_docs=True)
+    lessons = []
+    texts = {sid: SourceText([s.text for s in src.sentences]) for sid, (src, _) in sources.items()}
+    for spec, doc in specs.values():
+        lesson = _resolve(spec, doc, sources, texts, contexts, glossary, timeline, problems)
+        if lesson:
+            lessons.append(lesson)
+    problems.raise_if_any()
+    return Kit(root, {k: v for k, (v, _) in sources.items()}, contexts, glossary, timeline,
+               tuple(sorted(lessons, key=lambda l: l.id)))
+
+
+def _show(file: Path, root: Path) -> str:
+    return display_path(file, root)
+
+
+def _files(folder: Path, pattern: str, problems: Collector, root: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.glob(pattern))
+    if len(files) > MAX_FILES:
+        problems.add(_show(folder, root), 1, 1, f"{len(files)} files, over the limit of {MAX_FILES}",
+                     "split the kit into several content folders")
+        return []
+    out = []
+    for file in files:
+        if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
+            problems.add(_show(file, root), 1, 1, "link points outside the content folder",
+                         "copy the file into the content folder instead of linking to it")
+        elif file.is_file():
+            out.append(file)
+    return out
+
+
+def _load_one(file: Path, model, problems: Collector, root: Path):
+    if not file.exists():
+        return None
+    try:
+        return validate(yamlfile.load(file, _show(file, root)), model)
+    except KitError as exc:
+        problems.extend(exc)
+        return None
+
+
+def _load_all(folder: Path, pattern: str, model, problems: Collector, root: Path, keep_docs=True) -> dict:
+    """Every file of a kind, keyed by id, each id matching its file name."""
+    out: dict = {}
+    for file in _files(folder, pattern, problems, root):
+        path = _show(file, root)
+        try:
+            doc = yamlfile.load(file, path)
+            item = validate(doc, model)
+        except KitError as exc:
+            problems.extend(exc)
+            continue
+        if item.id != file.stem:
+            problems.append(doc.problem(("id",), f"id '{item.id}' does not match the file name '{file.name}'",
+                                        f"rename the file to {item.id}{file.suffix} or set id: {file.stem}"))
+            continue
+        out[item.id] = (item, doc)
+    return out
+
+
+def load_context(file: Path, path: str) -> Context:
+    """A context reading: YAML front matter with a title, then Markdown."""
+    text = yamlfile.read_text(file, path)
+    match = re.match(r"---[ \t]*\n(.*?)\n---[ \t]*\n?", text, flags=re.S)
+    if not match:
+        raise KitError(Problem(path, 1, 1, "no front matter with a title",
+                               "start the file with '---', 'title: ...', '---' lines"))
+    if not ID_RE.fullmatch(file.stem):
+        raise KitError(Problem(path, 1, 1, f"file name '{file.stem}' is not a valid id",
+                               "use lowercase letters, digits and hyphens, e.g. cold-war-intro.md"))
+    doc = yamlfile.parse(match[1], path)
+    doc = yamlfile.Doc(path, doc.data, {k: (l + 1, c) for k, (l, c) in doc.marks.items()},
+                       {k: (l + 1, c) for k, (l, c) in doc.key_marks.items()})
+    data = doc.data if isinstance(doc.data, dict) else {}
+    body = text[match.end():]
+    return validate(yamlfile.Doc(path, {"id": file.stem, "markdown": body,
+                                        "words": len(re.findall(r"[\w'’-]+", body)), **data},
+                                 doc.marks, doc.key_marks), Context)
+
+
+def _check_shared(root: Path, glossary: Glossary, timeline: Timeline, problems: Collector) -> None:
+    seen: dict[str, int] = {}
+    for i, term in enumerate(glossary.terms):
+        key = term.term.casefold()
+        if key in seen:
+            problems.add(_show(root / "glossary.yaml", root), 1, 1,
+                         f"term '{term.term}' is defined twice (items {seen[key] + 1} and {i + 1})",
+                         "keep one definition")
+        seen[key] = i
+
+
+def _date_key(date: str, upper: bool = False) -> tuple[int, int, int]:
+    parts = [int(p) for p in date.split("-")]
+    pad = [12, 31] if upper else [0, 0]
+    return tuple(parts + pad[len(parts) - 1:])  # type: ignore[return-value]
+
+
+def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline, problems) -> Lesson | None:
+    """Check a lesson's references and find each excerpt in its source."""
+    before = len(problems.problems)
+    if spec.source not in sources:
+        problems.append(doc.problem(("source",), f"unknown source '{spec.source}'",
+                                    _did_you_mean(spec.source, sources, "content/sources/")))
+        return None
+    source, text = sources[spec.source][0], texts[spec.source]
+    _unique(doc, "excerpts", [e.id for e in spec.excerpts], problems)
+    _unique(doc, "questions", [q.id for q in spec.questions], problems)
+    excerpts = []
+    for i, ex in enumerate(spec.excerpts):
+        try:
+            match = text.find_quote(ex.quote) if ex.quote is not None else text.find_span(ex.from_, ex.to)
+        except QuoteError as err:
+            key = "quote" if ex.quote is not None else "from"
+            problems.append(doc.problem(("excerpts", i, key), f"excerpt '{ex.id}': {err.message}", err.hint))
+            continue
+        for j, gloss in enumerate(ex.glosses):
+            if gloss.term.casefold() not in match.text.casefold():
+                problems.append(doc.problem(("excerpts", i, "glosses", j, "term"),
+                                            f"glossed word '{gloss.term}' is not in excerpt '{ex.id}'",
+                                            "gloss a word or phrase exactly as the excerpt prints it"))
+        excerpts.append(Excerpt(ex.id, ex.title, match.text, match.segments, match.first_sentence,
+                                match.last_sentence, ex.glosses))
+    known = {e.id for e in spec.excerpts}
+    count = len(source.sentences)
+    for i, q in enumerate(spec.questions):
+        for j, ref in enumerate(q.excerpts):
+            if ref not in known:
+                problems.append(doc.problem(("questions", i, "excerpts", j), f"question '{q.id}' refers to "
+                                            f"unknown excerpt '{ref}'", _did_you_mean(ref, known, "excerpts")))
+        for j, ev in enumerate(q.notes.evidence):
+            for m in CITATION.finditer(ev):
+                hi = int(m[2] or m[1])
+                if int(m[1]) < 1 or hi > count or hi < int(m[1]):
+                    problems.append(doc.problem(("questions", i, "notes", "evidence", j),
+                                                f"citation '{m[0]}' is outside the source's sentences 1-{count}",
+                                                "cite sentence numbers as listed by 'python build.py list'"))
+    readings = []
+    for i, cid in enumerate(spec.context):
+        if cid in contexts:
+            readings.append(contexts[cid])
+        else:
+            problems.append(doc.problem(("context", i), f"unknown context reading '{cid}'",
+                                        _did_you_mean(cid, contexts, "content/context/")))
+    shared = {t.term.casefold(): t for t in glossary.terms}
+    terms = []
+    for i, ref in enumerate(spec.glossary):
+        if ref.definition:
+            terms.append(Term(term=ref.term, definition=ref.definition, original=ref.original, lang=ref.lang))
+        elif ref.term.casefold() in shared:
+            terms.append(shared[ref.term.casefold()])
+        else:
+            problems.append(doc.problem(("glossary", i), f"term '{ref.term}' is not in content/glossary.yaml",
+                                        _did_you_mean(ref.term, [t.term for t in glossary.terms],
+                                                      "the glossary, or give it a 'definition:'")))
+    tl = spec.timeline
+    events = list(tl.events)
+    if tl.from_ or tl.to:
+        lo = _date_key(tl.from_) if tl.from_ else (0, 0, 0)
+        hi = _date_key(tl.to, upper=True) if tl.to else (9999, 12, 31)
+        events += [e for e in timeline.events if lo <= _date_key(e.date) <= hi]
+    events.sort(key=lambda e: _date_key(e.date))
+    if len(problems.problems) > before:
+        return None
+    return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events))
+
+
+def _unique(doc, key: str, ids: list[str], problems: Collector) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(ids):
+        if item in seen:
+            problems.append(doc.problem((key, i, "id"), f"duplicate id '{item}' in {key}", "give each a unique id"))
+        seen.add(item)
+
+
+def _did_you_mean(word: str, choices, where: str) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"check the id against {where}"

@@ -1,0 +1,252 @@
+"""The validated, frozen model of a kit: sources, context, glossary, timeline, lessons."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+QUESTION_TYPES = ("comprehension", "sourcing", "contextualization", "corroboration", "close-reading", "argument")
+DIFFICULTIES = ("easy", "medium", "hard")
+DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _check_id(value: str) -> str:
+    if not ID_RE.fullmatch(value) or len(value) > 64:
+        raise ValueError("an id uses only lowercase letters, digits and hyphens, starts with a letter or "
+                         "digit, and is at most 64 characters (no '/', '.' or spaces)")
+    return value
+
+
+def _check_date(value: str) -> str:
+    match = DATE_RE.fullmatch(value)
+    if not match:
+        raise ValueError("a date is written YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(x) if x else None for x in match.groups())
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(f"month {month} does not exist")
+    if day is not None:
+        import calendar
+        if not 1 <= day <= calendar.monthrange(year, month)[1]:
+            raise ValueError(f"day {day} does not exist in {year}-{month:02d}")
+    return value
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _as_text(value):
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Text = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=20_000)]
+Short = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=300)]
+Date = Annotated[str, BeforeValidator(_as_text), AfterValidator(_check_date)]
+
+
+class Model(BaseModel):
+    """Frozen, strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+# --- sources --------------------------------------------------------------------------------
+
+class Block(Model):
+    kind: str
+    label: str = ""
+    number: int | None = None
+    sentences: tuple[int, int]
+
+
+class Part(Model):
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+
+
+class Sentence(Model):
+    n: int
+    text: str
+
+
+class Repair(Model):
+    kind: str
+    original: str
+    repaired: str
+    page: int | None = None
+    word: str = ""
+    sentence: int | None = None
+
+
+class ImportInfo(Model):
+    sha256: str
+    debris_lines_dropped: int
+    pages: int
+
+
+class Source(Model):
+    """A primary source as imported: metadata, audit trail, structure, numbered sentences."""
+
+    id: Id
+    title: Text
+    date: Date
+    citation: Text
+    archive: str = ""
+    signature: str = ""
+    url: str = ""
+    summary: str = ""
+    credits: str = ""
+    original_language: str = ""
+    contents: str = ""
+    translator: str = ""
+    other_fields: dict[str, str] = {}
+    imported_from: str = ""
+    import_: ImportInfo | None = Field(default=None, alias="import")
+    repairs: tuple[Repair, ...] = ()
+    structure: tuple[Part, ...] = ()
+    sentences: tuple[Sentence, ...] = Field(min_length=1)
+    original_pages: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _numbered(self):
+        for i, sentence in enumerate(self.sentences, start=1):
+            if sentence.n != i:
+                raise ValueError(f"sentences must be numbered 1, 2, 3 ... in order; found {sentence.n} at position {i}")
+        return self
+
+
+# --- shared content ---------------------------------------------------------------------------
+
+class Context(Model):
+    """A context reading: a Markdown file with a title."""
+
+    id: Id
+    title: Short
+    markdown: str
+    words: int
+
+
+class Term(Model):
+    term: Short
+    definition: Text
+    original: str = ""
+    lang: Literal["", "ko", "ru", "zh", "de", "en", "fr", "ja"] = ""
+
+    @model_validator(mode="after")
+    def _lang_with_original(self):
+        if self.original and not self.lang:
+            raise ValueError("'original' needs 'lang' (ko, ru, zh, de, ...) so the right font and "
+                             "language are used")
+        return self
+
+
+class Glossary(Model):
+    terms: tuple[Term, ...] = ()
+
+
+class Event(Model):
+    date: Date
+    end: Date | None = None
+    event: Text
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.date:
+            raise ValueError("'end' is before 'date'")
+        return self
+
+
+class Timeline(Model):
+    events: tuple[Event, ...] = ()
+
+
+class GlossaryRef(Model):
+    """A lesson's glossary entry: a term from content/glossary.yaml, or one defined here."""
+
+    term: Short
+    definition: str = ""
+    original: str = ""
+    lang: Literal["", "ko", "ru", "zh", "de", "en", "fr", "ja"] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value):
+        return {"term": value} if isinstance(value, str) else value
+
+
+class LessonTimeline(Model):
+    """Events of content/timeline.yaml between `from` and `to`, plus the lesson's own."""
+
+    from_: Date | None = Field(default=None, alias="from")
+    to: Date | None = None
+    events: tuple[Event, ...] = ()
+
+
+# --- lessons ------------------------------------------------------------------------------------
+
+class Gloss(Model):
+    term: Short
+    note: Short
+
+
+class ExcerptSpec(Model):
+    """Where an excerpt is in its source: a quote, or its first and last words."""
+
+    id: Id
+    title: str = ""
+    quote: Text | None = None
+    from_: Short | None = Field(default=None, alias="from")
+    to: Short | None = None
+    glosses: tuple[Gloss, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_locator(self):
+        if self.quote is None and (self.from_ is None or self.to is None):
+            raise ValueError("an excerpt needs 'quote:', or both 'from:' and 'to:'")
+        if self.quote is not None and (self.from_ is not None or self.to is not None):
+            raise ValueError("use either 'quote:' or 'from:'/'to:', not both")
+        return self
+
+
+class Notes(Model):
+    answer: Text
+    evidence: tuple[Short, ...] = Field(min_length=1)
+    look_for: str = ""
+
+
+class Question(Model):
+    id: Id
+    type: Literal[QUESTION_TYPES]  # type: ignore[valid-type]
+    difficulty: Literal[DIFFICULTIES]  # type: ignore[valid-type]
+    prompt: Text
+    notes: Notes
+    excerpts: tuple[Id, ...] = ()
+    answer_lines: int = Field(default=6, ge=0, le=40)
+
+
+class Step(Model):
+    minutes: int = Field(ge=1, le=240)
+    activity: Text
+
+
+class LessonSpec(Model):
+    """A lesson as the teacher wrote it, before excerpts are resolved."""
+
+    id: Id
+    title: Short
+    subtitle: str = ""
+    grade_band: Short
+    duration: int = Field(ge=5, le=600)
+    source: Id
+    objectives: tuple[Short, ...] = Field(min_length=1)
+    timing: tuple[Step, ...] = ()
+    context: tuple[Id, ...] = ()
+    excerpts: tuple[ExcerptSpec, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = Field(min_length=1)
+    glossary: tuple[GlossaryRef, ...] = ()
+    timeline: LessonTimeline = LessonTimeline()
