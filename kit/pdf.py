@@ -1,0 +1,128 @@
+"""Phase 2b: print HTML to PDF with WeasyPrint, reusing fonts and stylesheets across documents."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+# fontTools stamps the current time into subset fonts unless this is set (reproducible PDFs).
+os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
+
+from weasyprint import CSS, HTML  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
+
+from .errors import Problem, RenderError  # noqa: E402
+from .render import TEMPLATES  # noqa: E402
+
+PAPER = {"a4": "A4", "letter": "letter"}
+
+
+class SafeFetcher(URLFetcher):
+    """Serves data: URIs and files under the allowed folders; refuses everything else."""
+
+    def __init__(self, roots: list[Path]):
+        super().__init__(allowed_protocols=("file", "data"))
+        self.roots = [r.resolve() for r in roots]
+
+    def fetch(self, url, headers=None):
+        scheme = urlparse(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme != "file":
+            raise ValueError(f"kit refuses to fetch {url!r}: only files inside the project are allowed")
+        path = Path(unquote(urlparse(url).path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise ValueError(f"kit refuses to read {path}: outside templates/ and content/")
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": kind})
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def collect_warnings():
+    """Every WeasyPrint warning raised inside the block, as text."""
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    old = logger.propagate
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = old
+
+
+class Printer:
+    """One FontConfiguration and one parsed copy of each stylesheet for a whole build."""
+
+    def __init__(self, content: Path, templates: Path = TEMPLATES):
+        self.templates = templates.resolve()
+        self.fetcher = SafeFetcher([self.templates, Path(content)])
+        self.fonts = FontConfiguration()
+        self._sheets: dict[tuple, list[CSS]] = {}
+        with collect_warnings() as warnings:
+            self.base = [CSS(filename=str(self.templates / name), font_config=self.fonts,
+                             url_fetcher=self.fetcher) for name in ("fonts.css", "handout.css")]
+        if warnings:
+            raise RenderError([Problem("templates/handout.css", 1, 1, f"stylesheet: {w}",
+                                       "fix the stylesheet") for w in warnings])
+
+    def sheets(self, paper: str, large: bool) -> list[CSS]:
+        key = (paper, large)
+        if key not in self._sheets:
+            extra = f"@page {{ size: {PAPER[paper]}; }}"
+            if large:
+                extra += " html { font-size: 16pt; line-height: 1.5; } .quote p, .quote .linenos { line-height: 24pt; }" \
+                         " .quote .linenos span { height: 24pt; }"
+            self._sheets[key] = self.base + [CSS(string=extra, font_config=self.fonts)]
+        return self._sheets[key]
+
+    def render(self, html: str, paper: str = "a4", large: bool = False, name: str = "document"):
+        """Lay out one document; returns the WeasyPrint Document and its warnings."""
+        with collect_warnings() as warnings:
+            document = HTML(string=html, base_url=str(self.templates) + "/", url_fetcher=self.fetcher).render(
+                stylesheets=self.sheets(paper, large), font_config=self.fonts, pdf_tags=True)
+        for page in document.pages:
+            _trim_line_numbers(page._page_box)
+        return document, list(warnings)
+
+    def pdf(self, document, html: str) -> bytes:
+        """The PDF bytes, with an identifier derived from the HTML so builds are reproducible."""
+        identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+        with collect_warnings() as warnings:
+            data = document.write_pdf(pdf_tags=True, pdf_identifier=identifier)
+        if warnings:
+            raise RenderError(Problem("output", 1, 1, f"PDF writer: {warnings[0]}", "report this"))
+        return data
+
+
+def _trim_line_numbers(box, quote=None) -> None:
+    """Drop margin line numbers below the end of their quote (WeasyPrint does not clip them)."""
+    element = getattr(box, "element", None)
+    classes = element.get("class", "").split() if element is not None else []
+    if "quote" in classes:
+        quote = box
+    if "linenos" in classes:
+        if quote is None:  # a piece that pagination pushed onto a page without its quote
+            box.children = []
+            return
+        bottom = quote.position_y + quote.margin_height() - quote.margin_bottom - quote.padding_bottom
+        box.children = [c for c in box.children if c.position_y + c.height <= bottom + 1]
+        return
+    for child in getattr(box, "children", ()):
+        _trim_line_numbers(child, quote)

@@ -1,0 +1,181 @@
+"""Phase 2a: turn a resolved lesson into the HTML of each edition (no PDF here)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+
+from .content import Excerpt, Lesson
+from .errors import Problem, RenderError
+from .models import Question, Source
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SOURCE_BRACKET = re.compile(r"\[[^\[\]]+\]")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What varies between printed copies of one lesson."""
+
+    teacher: bool = False
+    paper: str = "a4"
+    large_print: bool = False
+    class_name: str = ""
+    student: str = ""
+    answer_scale: float = 1.0
+    questions: tuple[Question, ...] | None = None
+    copies: tuple = field(default=())  # teacher edition: (student, [question numbers]) per shuffled copy
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown with raw HTML switched off; markdown-it refuses javascript:, vbscript: and file: links."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable("image")
+    # Readings sit under the document's h2/h3, so their own headings move down two levels.
+    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}>", md.render(text))
+
+
+def format_date(value: str) -> str:
+    """'1964-08-28' -> '28 August 1964'; '1964-08' -> 'August 1964'."""
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return f"{MONTHS[parts[1] - 1]} {parts[0]}"
+    return f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
+
+
+def date_range(start: str, end: str | None = None) -> str:
+    """Compact dates for a timeline: '13-14 Oct 1964', 'Feb 1946', '1958'."""
+    def short(value: str) -> list[str]:
+        parts = [int(p) for p in value.split("-")]
+        out = [str(parts[0])]
+        if len(parts) > 1:
+            out.insert(0, MONTHS[parts[1] - 1][:3] + ("" if parts[1] == 5 else ""))
+        if len(parts) > 2:
+            out.insert(0, str(parts[2]))
+        return out
+    a = short(start)
+    if not end:
+        return " ".join(a)
+    b = short(end)
+    if len(a) == len(b) == 3 and a[1:] == b[1:]:
+        return f"{a[0]}\u2013{b[0]} {a[1]} {a[2]}"
+    if len(a) == len(b) and a[-1] == b[-1]:
+        return f"{' '.join(a[:-1])} \u2013 {' '.join(b)}"
+    return f"{' '.join(a)} \u2013 {' '.join(b)}"
+
+
+def chicago_date(value: str) -> str:
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        return f"{MONTHS[parts[1] - 1]} {parts[2]}, {parts[0]}"
+    return format_date(value)
+
+
+def citation(source: Source) -> str:
+    """A Chicago-style note for an archival document in a digital archive."""
+    pieces = [f"\u201c{source.title},\u201d {chicago_date(source.date)}"]
+    if source.signature:
+        pieces.append(source.signature)
+    if source.original_language:
+        pieces.append(f"Original language: {source.original_language}")
+    if source.translator:
+        pieces.append(f"Translated by {source.translator}")
+    if source.archive:
+        pieces.append(source.archive + (", Wilson Center" if "Wilson" not in source.archive and "wilsoncenter" in source.url else ""))
+    if source.url:
+        pieces.append(source.url)
+    return ". ".join(p.rstrip(".") for p in pieces) + "."
+
+
+def excerpt_runs(excerpt: Excerpt, source: Source) -> list[dict]:
+    """The excerpt as runs: text, sentence markers, the translator's brackets, our [...] and [insertions]."""
+    starts = {}
+    for n in range(excerpt.first, excerpt.last + 1):
+        head = source.sentences[n - 1].text[:40]
+        starts[n] = head
+    runs: list[dict] = []
+    pending = sorted(starts.items())
+    for segment in excerpt.segments:
+        if runs and not re.match(r"[.,;:!?)\]]", segment.text):
+            runs.append({"kind": "text", "text": " "})
+        if segment.kind != "text":
+            runs.append({"kind": segment.kind, "text": segment.text})
+            continue
+        text = segment.text
+        while text:
+            cut, number = len(text), None
+            for n, head in pending:
+                at = text.find(head[: min(len(head), 25)])
+                if at >= 0 and at < cut:
+                    cut, number = at, n
+            if number is None:
+                _brackets(text, runs)
+                break
+            _brackets(text[:cut], runs)
+            runs.append({"kind": "sentence", "text": str(number)})
+            pending = [(n, h) for n, h in pending if n != number]
+            text = text[cut:]
+            if not pending:
+                _brackets(text, runs)
+                break
+    return runs
+
+
+def _brackets(text: str, runs: list[dict]) -> None:
+    pos = 0
+    for m in SOURCE_BRACKET.finditer(text):
+        if text[pos:m.start()]:
+            runs.append({"kind": "text", "text": text[pos:m.start()]})
+        runs.append({"kind": "source-bracket", "text": m[0]})
+        pos = m.end()
+    if text[pos:]:
+        runs.append({"kind": "text", "text": text[pos:]})
+
+
+class Renderer:
+    """One Jinja environment for every document of a build."""
+
+    def __init__(self, templates: Path = TEMPLATES):
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text))
+        self.env.filters["date"] = format_date
+        self.env.globals["date_range"] = date_range
+
+    def html(self, lesson: Lesson, edition: Edition) -> str:
+        """The full HTML document of one edition of a lesson."""
+        questions = edition.questions if edition.questions is not None else lesson.questions
+        excerpt_numbers = {e.id: i for i, e in enumerate(lesson.excerpts, start=1)}
+        try:
+            template = self.env.get_template("teacher.html.j2" if edition.teacher else "student.html.j2")
+            return template.render(
+                lesson=lesson, spec=lesson.spec, source=lesson.source, edition=edition,
+                questions=questions, excerpt_numbers=excerpt_numbers,
+                runs={e.id: excerpt_runs(e, lesson.source) for e in lesson.excerpts},
+                citation=citation(lesson.source),
+                line_height=_line_height(edition),
+            )
+        except jinja2.TemplateError as exc:
+            name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
+            line = getattr(exc, "lineno", None) or 1
+            raise RenderError(Problem(str(name), line, 1, f"template error: {exc}",
+                                      "fix the template, or the content field it names"))
+
+
+def _line_height(edition: Edition) -> float:
+    return 1.5 if edition.large_print else 1.45
+
+
