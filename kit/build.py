@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .content import Kit, Lesson, load_kit
-from .errors import Collector, KitError, Problem, display_path
-from .glyphs import missing_glyphs
+from .errors import KitError, Problem, display_path
 from .pdf import Printer
 from .render import Edition, Renderer
 from .write import atomic_write, inside
@@ -45,16 +44,6 @@ class Report:
                 f"in {self.seconds:.1f} s")
 
 
-def check_glyphs(kit: Kit) -> None:
-    """Every content file is printable with the bundled fonts."""
-    problems = Collector()
-    for file in sorted(kit.root.rglob("*")):
-        if file.suffix in (".yaml", ".md", ".csv") and file.is_file():
-            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), display_path(file, kit.root)):
-                problems.append(problem)
-    problems.raise_if_any()
-
-
 def plan(kit: Kit, paper: str = "a4") -> list[Job]:
     """Every lesson's student handout and teacher edition."""
     jobs = []
@@ -70,7 +59,6 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
     """Build every document; nothing in `output` changes unless everything succeeded."""
     started = time.monotonic()
     kit = load_kit(content)
-    check_glyphs(kit)
     jobs = plan(kit, paper or "a4")
     renderer = Renderer()
     # Gather every document's HTML before printing any, so a template error costs no output.

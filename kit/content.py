@@ -9,7 +9,8 @@ from pathlib import Path
 
 from . import yamlfile
 from .errors import Collector, KitError, Problem, display_path
-from .models import (Context, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
+from .glyphs import missing_glyphs
+from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
                      ID_RE)
 from .quotes import QuoteError, Segment, SourceText
 from .validate import validate
@@ -76,26 +77,40 @@ def load_kit(root: Path) -> Kit:
                                "pass --content DIR pointing at a folder with lessons/ and sources/"))
     problems = Collector()
     sources = _load_all(root / "sources", "*.yaml", Source, problems, root)
-    contexts = {}
+    contexts, broken = {}, set()
     for file in _files(root / "context", "*.md", problems, root):
         try:
             context = load_context(file, _show(file, root))
             contexts[context.id] = context
         except KitError as exc:
             problems.extend(exc)
-    glossary = _load_one(root / "glossary.yaml", Glossary, problems, root) or Glossary()
+            broken.add(file.stem)
+    glossary = _load_one(root / "glossary.yaml", Glossary, problems, root)
+    if glossary is None and (root / "glossary.yaml").exists():
+        broken.add("glossary.yaml")
+    glossary = glossary or Glossary()
     timeline = _load_one(root / "timeline.yaml", Timeline, problems, root) or Timeline()
     _check_shared(root, glossary, timeline, problems)
     specs = _load_all(root / "lessons", "*.yaml", LessonSpec, problems, root, keep_docs=True)
     lessons = []
     texts = {sid: SourceText([s.text for s in src.sentences]) for sid, (src, _) in sources.items()}
     for spec, doc in specs.values():
-        lesson = _resolve(spec, doc, sources, texts, contexts, glossary, timeline, problems)
+        lesson = _resolve(spec, doc, sources, texts, contexts, glossary, timeline, problems, broken)
         if lesson:
             lessons.append(lesson)
+    if not problems.problems:
+        _check_glyphs(root, problems)
     problems.raise_if_any()
     return Kit(root, {k: v for k, (v, _) in sources.items()}, contexts, glossary, timeline,
                tuple(sorted(lessons, key=lambda l: l.id)))
+
+
+def _check_glyphs(root: Path, problems: Collector) -> None:
+    """Every character in content is printable with the bundled fonts (no empty boxes on paper)."""
+    for file in sorted(root.rglob("*")):
+        if file.suffix in (".yaml", ".md", ".csv") and file.is_file() and not file.is_symlink():
+            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), _show(file, root)):
+                problems.append(problem)
 
 
 def _show(file: Path, root: Path) -> str:
@@ -162,11 +177,9 @@ def load_context(file: Path, path: str) -> Context:
     doc = yamlfile.parse(match[1], path)
     doc = yamlfile.Doc(path, doc.data, {k: (l + 1, c) for k, (l, c) in doc.marks.items()},
                        {k: (l + 1, c) for k, (l, c) in doc.key_marks.items()})
-    data = doc.data if isinstance(doc.data, dict) else {}
+    meta = validate(doc, ContextMeta)
     body = text[match.end():]
-    return validate(yamlfile.Doc(path, {"id": file.stem, "markdown": body,
-                                        "words": len(re.findall(r"[\w'’-]+", body)), **data},
-                                 doc.marks, doc.key_marks), Context)
+    return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)))
 
 
 def _check_shared(root: Path, glossary: Glossary, timeline: Timeline, problems: Collector) -> None:
@@ -186,7 +199,8 @@ def _date_key(date: str, upper: bool = False) -> tuple[int, int, int]:
     return tuple(parts + pad[len(parts) - 1:])  # type: ignore[return-value]
 
 
-def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline, problems) -> Lesson | None:
+def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline, problems,
+             broken: set[str]) -> Lesson | None:
     """Check a lesson's references and find each excerpt in its source."""
     before = len(problems.problems)
     if spec.source not in sources:
@@ -229,7 +243,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
     for i, cid in enumerate(spec.context):
         if cid in contexts:
             readings.append(contexts[cid])
-        else:
+        elif cid not in broken:  # a reading that failed to load is reported already
             problems.append(doc.problem(("context", i), f"unknown context reading '{cid}'",
                                         _did_you_mean(cid, contexts, "content/context/")))
     shared = {t.term.casefold(): t for t in glossary.terms}
@@ -239,7 +253,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
             terms.append(Term(term=ref.term, definition=ref.definition, original=ref.original, lang=ref.lang))
         elif ref.term.casefold() in shared:
             terms.append(shared[ref.term.casefold()])
-        else:
+        elif "glossary.yaml" not in broken:
             problems.append(doc.problem(("glossary", i), f"term '{ref.term}' is not in content/glossary.yaml",
                                         _did_you_mean(ref.term, [t.term for t in glossary.terms],
                                                       "the glossary, or give it a 'definition:'")))

@@ -9,7 +9,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 from .errors import Problem
-from .render import TEMPLATES
+from . import TEMPLATES
 
 
 @lru_cache(maxsize=4)

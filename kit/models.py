@@ -122,6 +122,12 @@ class Source(Model):
 
 # --- shared content ---------------------------------------------------------------------------
 
+class ContextMeta(Model):
+    """The front matter of a context reading."""
+
+    title: Short
+
+
 class Context(Model):
     """A context reading: a Markdown file with a title."""
 

@@ -84,7 +84,7 @@ class SourceText:
         pattern = "".join(_pattern(i, t) for i, t in enumerate(tokens))
         found = list(re.finditer(pattern, self.folded, flags=re.S))
         if not found:
-            raise self._misquote(" ".join(t.text for t in tokens if t.kind == "text"))
+            raise self._misquote(" [...] ".join(t.text.strip() for t in tokens if t.kind == "text"))
         if len(found) > 1:
             raise self._ambiguous(found)
         m = found[0]
@@ -112,10 +112,13 @@ class SourceText:
 
     def _misquote(self, words: str, what: str = "the quoted words") -> QuoteError:
         words = words.strip()
-        best = fuzz.partial_ratio_alignment(words, self.folded, score_cutoff=0)
-        passage = self.text[best.dest_start:best.dest_end].strip() if best else ""
-        where = f"s. {self.sentence_at(best.dest_start)}" if best else ""
-        diff = _first_difference(words, normalize(passage))
+        plain = words.replace(" [...] ", " ")
+        best = fuzz.partial_ratio_alignment(plain, self.folded, score_cutoff=0)
+        passage = self.text[best.dest_start:best.dest_end] if best else ""
+        lead = len(passage) - len(passage.lstrip(" .,;:!?"))
+        passage = passage.lstrip(" .,;:!?").strip()
+        where = f"s. {self.sentence_at(best.dest_start + lead)}" if best else ""
+        diff = _first_difference(plain, normalize(passage))
         shown = words if len(words) <= 120 else words[:117] + "..."
         close = passage if len(passage) <= 160 else passage[:157] + "..."
         return QuoteError(f'{what} are not in the source: "{shown}"',
@@ -183,7 +186,7 @@ def _printed(tokens: list[Segment], m: re.Match) -> list[Segment]:
 def _first_difference(quote: str, passage: str) -> str:
     a, b = quote.split(), passage.split()
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
+        if tag == "equal" or (tag == "insert" and (i1 == 0 or i1 == len(a))):
             continue
         said = " ".join(a[i1:i2]) or "(nothing)"
         has = " ".join(b[j1:j2]) or "(nothing)"

@@ -13,7 +13,7 @@ from .content import Excerpt, Lesson
 from .errors import Problem, RenderError
 from .models import Question, Source
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from . import TEMPLATES
 SOURCE_BRACKET = re.compile(r"\[[^\[\]]+\]")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")

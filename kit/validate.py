@@ -71,12 +71,14 @@ def _suggest(word: str, choices: list[str]) -> str:
 def _problem(doc: Doc, model: type[BaseModel], error: dict) -> Problem:
     path = _data_path(doc.data, error["loc"])
     kind, msg = error["type"], error["msg"].removeprefix("Value error, ")
-    names = [p for p in error["loc"] if isinstance(p, str)]
-    field = names[-1] if names else ""
+    loc = error["loc"]
+    field = loc[-1] if loc and isinstance(loc[-1], str) and not loc[-1].startswith(("function-", "tuple[")) else ""
+    msg = msg.replace("valid tuple", "list")
     if kind == "extra_forbidden":
         key = path[-1] if path else field
         return doc.problem(path, f"unknown key '{key}'", _suggest(key, _fields_at(model, path[:-1])), key=True)
     if kind == "missing":
+        field = loc[-1]
         where = " in this item" if path and isinstance(path[-1], int) else ""
         return doc.problem(path, f"missing required key '{field}'{where}", f"add '{field}: ...'")
     if kind == "literal_error":

@@ -94,6 +94,11 @@ def parse(text: str, path: str) -> Doc:
         lines = text.splitlines()
         if 0 < line <= len(lines) and "\t" in lines[line - 1]:
             hint = "indent with spaces, not tabs"
+        elif "expected" in message or "end of stream" in message:
+            opened = [i for i, text_line in enumerate(lines[:line], start=1)
+                      if text_line.replace('\\"', "").count('"') % 2 == 1]
+            if opened:
+                hint = f"line {opened[0]} opens a quote (\") that is not closed on that line"
         raise KitError(Problem(path, line, col, f"YAML syntax error: {message}", hint))
     except yaml.YAMLError as exc:
         raise KitError(Problem(path, 1, 1, f"YAML error: {exc}", "check the YAML syntax"))

@@ -1,0 +1,56 @@
+"""Shared fixtures: paths, an in-process CLI runner, and 'no WeasyPrint warning' for every test."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kit.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SEED = ROOT.parent / "shared" / "sources" / "000_c8a5c0fc44dcd763.txt"
+if not SEED.exists():  # CI clones next to a copy of shared/
+    SEED = FIXTURES / "seed" / "000_c8a5c0fc44dcd763.txt"
+
+
+class _Warnings(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_weasyprint_warnings():
+    """WeasyPrint's own test habit: a render that logs a warning fails the test."""
+    handler = _Warnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    assert not [r.getMessage() for r in handler.records]
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """Run `python build.py ...` in-process from tmp_path; returns (code, stdout, stderr)."""
+    def run(*args: str, cwd: Path | None = None):
+        monkeypatch.chdir(cwd or tmp_path)
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+@pytest.fixture
+def mini(tmp_path) -> Path:
+    """A writable copy of the small fixture kit, as tmp_path/content."""
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURES / "mini", target)
+    return target

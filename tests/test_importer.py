@@ -1,0 +1,119 @@
+"""The source importer on the real seed file and on a second document of the same archive."""
+
+import yaml
+import pytest
+
+from kit.errors import KitError
+from kit.importer import import_source, parse_transcription
+
+from .conftest import FIXTURES, ROOT, SEED
+
+
+@pytest.fixture(scope="module")
+def letter():
+    return parse_transcription(SEED.read_text("utf-8"), "seed.txt")
+
+
+def test_metadata(letter):
+    meta = letter.meta
+    assert meta["title"] == "Letter from the Korean Workers Party Central Committee to the Central Committee of the CPSU"
+    assert meta["date"] == "1964-09-11"
+    assert meta["signature"] == "SAPMO-BA, Berlin, DY 30, IV A2/20/251"
+    assert meta["url"] == "http://digitalarchive.wilsoncenter.org/document/111813"
+    assert meta["translator"] == "Bernd Schaefer"
+    assert meta["original_language"] == "German"
+    assert meta["credits"].startswith("This document was made possible with support from the ROK Ministry")
+    assert meta["summary"].startswith("The Socialist Unity Party of Germany reports")
+    assert meta["citation"].startswith("Letter from the Korean Workers Party Central Committee")
+
+
+def test_debris_and_site_header_are_gone(letter):
+    text = " ".join(letter.sentences)
+    for debris in ("Similar documents", "Nahuel Moreno", "International History Declassified",
+                   "digitalarchive.wilsoncenter.org", "Transcription:"):
+        assert debris not in text
+    assert letter.meta["debris_lines_dropped"] > 50
+
+
+def test_each_repair_is_listed_and_applied(letter):
+    text = " ".join(letter.sentences)
+    kinds = [(r["kind"], r["repaired"]) for r in letter.repairs]
+    assert ("hyphen lost inside compound", "and on state-to-state relations of") in kinds
+    assert ("space inside hyphenated word", "positions of Marxism-Leninism? Did you") in kinds
+    joins = [r for r in letter.repairs if r["kind"] == "sentence split across pages"]
+    assert [r["page"] for r in joins] == [2, 4, 5]
+    assert "through honest and comradely consultations." in text
+    assert "state-tostate" not in text and "Marxism- Leninism" not in text
+    assert all("sentence" in r for r in letter.repairs)
+
+
+def test_original_text_is_recoverable(letter):
+    raw = " ".join(SEED.read_text("utf-8").split("Transcription:")[1].split())
+    assert " ".join(" ".join(letter.pages).split()) == raw
+
+
+def test_structure_of_the_letter(letter):
+    parts = {p["id"]: p for p in letter.parts}
+    assert list(parts) == ["cover-note", "letter"]
+    cover = [b["kind"] for b in parts["cover-note"]["blocks"]]
+    assert cover[:3] == ["letterhead", "field", "heading"]
+    assert "salutation" in cover and "closing" in cover
+    blocks = parts["letter"]["blocks"]
+    kinds = [b["kind"] for b in blocks]
+    assert kinds[:3] == ["heading", "salutation", "opening"]
+    assert [b["number"] for b in blocks if b["kind"] == "point"] == [1, 2, 3, 4]
+    assert kinds[-3:] == ["closing", "signature", "dateline"]
+    n = {b["kind"]: b["sentences"] for b in blocks}
+    assert letter.sentences[n["salutation"][0] - 1] == "Dear comrades!"
+    assert letter.sentences[n["dateline"][0] - 1] == "Pyongyang, 28 August 1964"
+    assert letter.sentences[n["signature"][0] - 1] == "Central Committee of the Korean Workers Party"
+
+
+def test_sentence_count_is_stable(letter):
+    assert len(letter.sentences) == 136
+    assert letter.sentences[93] == "There is no such thing as a leading party or a party to be led."
+    assert letter.sentences[54].startswith("1. To conduct in advance")
+
+
+def test_second_document_without_code_changes():
+    parsed = parse_transcription((FIXTURES / "importer" / "memo_1961.txt").read_text(), "memo.txt")
+    assert parsed.meta["title"] == "Memorandum of a Conversation about a Trade Delegation"
+    assert parsed.meta["date"] == "1961-03-03"
+    assert parsed.meta["signature"] == "Test Archive Fond 1, Opis 2, Delo 3"
+    assert parsed.meta["original_language"] == "Russian"
+    assert parsed.meta["translator"] == "Jane Example"
+    assert [p["id"] for p in parsed.parts] == ["document"]
+    assert len(parsed.sentences) == 12
+    assert "Mr. Park, began" in parsed.sentences[2]  # the abbreviation does not end a sentence
+    repaired = {r["kind"]: r for r in parsed.repairs}
+    assert "explanation. I explained" in repaired["word split across pages"]["repaired"]
+    assert repaired["hyphen lost inside compound"]["word"] == "people-to-people"
+    assert "digitalarchive" not in " ".join(parsed.sentences)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("not_wilson.txt", "no 'Transcription:' line"),
+    ("no_citation.txt", "no 'Citation:' field"),
+])
+def test_rejects_other_formats(name, message, cli, tmp_path):
+    code, out, err = cli("import-source", FIXTURES / "importer" / name, "--id", "x", "--content", tmp_path)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "sources").exists()
+
+
+def test_import_source_cli_writes_reviewable_yaml(cli, tmp_path):
+    code, out, err = cli("import-source", SEED, "--id", "kwp-letter-1964", "--content", tmp_path / "c")
+    assert code == 0, err
+    data = yaml.safe_load((tmp_path / "c" / "sources" / "kwp-letter-1964.yaml").read_text())
+    committed = yaml.safe_load((ROOT / "content" / "sources" / "kwp-letter-1964.yaml").read_text())
+    assert data == committed
+    assert len(data["sentences"]) == 136 and data["repairs"]
+
+
+@pytest.mark.parametrize("bad", ["../evil", "Bad Id", "a/b"])
+def test_import_refuses_unsafe_ids(bad, cli, tmp_path):
+    code, out, err = cli("import-source", SEED, "--id", bad, "--content", tmp_path)
+    assert code == 2 and "is not valid" in err
+    with pytest.raises(KitError):
+        import_source(SEED, bad, tmp_path)

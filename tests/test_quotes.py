@@ -1,0 +1,98 @@
+"""Excerpt matching: exact, whitespace, typography, omissions, insertions, misquotes, ambiguity."""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from kit.importer import parse_transcription
+from kit.quotes import QuoteError, SourceText
+
+from .conftest import SEED
+
+LETTER = SourceText(parse_transcription(SEED.read_text("utf-8"), "seed").sentences)
+
+
+def find(quote):
+    return LETTER.find_quote(quote)
+
+
+def test_exact():
+    m = find("There is no such thing as a leading party or a party to be led.")
+    assert (m.first_sentence, m.last_sentence) == (94, 94)
+    assert m.text == "There is no such thing as a leading party or a party to be led."
+
+
+def test_whitespace_and_line_breaks_are_ignored():
+    assert find("There  is no such\n thing as a leading\tparty").first_sentence == 94
+
+
+def test_typographic_quotes_and_dashes():
+    assert find("We are obligated to stay committed to Lenin\u2019s advice").first_sentence == 73
+    assert find("state\u2013to\u2013state relations").first_sentence == 20
+
+
+def test_elision_spans_sentences():
+    m = find("All parties are equal and autonomous. [...] No party has the right to command other parties")
+    assert (m.first_sentence, m.last_sentence) == (93, 95)
+    assert [s.kind for s in m.segments] == ["text", "elision", "text"]
+
+
+def test_translator_brackets_are_source_text_not_insertions():
+    m = find("You [CPSU leadership] call for decisive standpoints")
+    assert [s.kind for s in m.segments] == ["text"]
+
+
+def test_editorial_insertion_may_stand_for_words():
+    m = find("[The CPSU] call for decisive standpoints against the Marxist-Leninist parties.")
+    assert [s.kind for s in m.segments] == ["insertion", "text"]
+    assert m.first_sentence == 43
+
+
+def test_misquote_names_the_difference_and_the_closest_passage():
+    with pytest.raises(QuoteError) as err:
+        find("There is no such thing as a ruling party or a party to be led.")
+    assert "'ruling' where the source has 'leading'" in err.value.hint
+    assert "s. 94" in err.value.hint
+
+
+def test_ambiguous_quote():
+    with pytest.raises(QuoteError) as err:
+        find("the international communist movement")
+    assert "times in the source" in err.value.message
+
+
+def test_span_by_first_and_last_words():
+    m = LETTER.find_span("All parties are equal", "place itself at the center.")
+    assert (m.first_sentence, m.last_sentence) == (93, 95)
+    assert m.text.endswith("place itself at the center.")
+
+
+def test_span_with_missing_end():
+    with pytest.raises(QuoteError):
+        LETTER.find_span("All parties are equal", "words that are not there")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_any_unique_substring_verifies(data):
+    text = LETTER.text
+    start = data.draw(st.integers(0, len(text) - 80))
+    length = data.draw(st.integers(60, 400))
+    quote = text[start:start + length].strip()
+    if text.count(quote) != 1 or "[" in quote or "]" in quote or "..." in quote:
+        return
+    m = find(quote)
+    assert LETTER.text[m.start:m.end] == quote
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_one_word_change_never_verifies(data):
+    words = LETTER.text.split(" ")
+    start = data.draw(st.integers(0, len(words) - 20))
+    chunk = words[start:start + 15]
+    if any(c in " ".join(chunk) for c in "[]"):
+        return
+    i = data.draw(st.integers(0, len(chunk) - 1))
+    chunk[i] = chunk[i] + "x" if data.draw(st.booleans()) else "zebra"
+    with pytest.raises(QuoteError):
+        find(" ".join(chunk))
