@@ -1,0 +1,67 @@
+"""The command line: exit codes, the JSON inventory, and what a build leaves behind."""
+
+import json
+
+from .conftest import ROOT
+
+
+def test_check_shipped_content_is_clean(cli):
+    code, out, err = cli("check", "--content", ROOT / "content")
+    assert code == 0, err
+    assert out.startswith("ok:")
+
+
+def test_list_json_inventory(cli, mini):
+    code, out, err = cli("list", "--json", "--content", mini)
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"id", "title", "date"} <= set(data["sources"][0])
+    lesson = data["lessons"][0]
+    assert {"id", "title", "source", "excerpts", "questions", "glossary", "timeline", "context"} <= set(lesson)
+    assert lesson["excerpts"][0]["text"].startswith("All parties are equal and autonomous.")
+    assert "[...]" in lesson["excerpts"][0]["text"]
+    question = lesson["questions"][0]
+    assert {"id", "type", "difficulty", "prompt", "notes"} <= set(question)
+    assert lesson["glossary"][0] == {"term": "KWP", "definition": "The Korean Workers' Party, the ruling party of North Korea.",
+                                     "original": "조선로동당"}
+    assert [e["date"] for e in lesson["timeline"]] == ["1950-06-25", "1964-08-28", "1964-09-11", "1964-10-13"]
+    context = lesson["context"][0]
+    assert {"id", "title", "words", "text"} <= set(context) and context["words"] > 10
+
+
+def test_list_human(cli, mini):
+    code, out, err = cli("list", "--content", mini)
+    assert code == 0 and "lesson  sample" in out and "Flesch-Kincaid" in out
+
+
+def test_one_changed_word_fails_check_with_file_and_line(cli, mini):
+    lesson = mini / "lessons" / "sample.yaml"
+    lesson.write_text(lesson.read_text().replace("to be led.", "to be lead."))
+    code, out, err = cli("check", "--content", mini)
+    assert code == 2
+    assert "content/lessons/sample.yaml:18:12: excerpt 'equal'" in err
+    assert "'lead.' where the source has 'led.'" in err
+
+
+def test_missing_content_folder(cli, tmp_path):
+    code, out, err = cli("check", "--content", tmp_path / "nope")
+    assert code == 2 and "content folder not found" in err
+
+
+def test_failed_build_leaves_previous_output_byte_identical(cli, mini, tmp_path):
+    code, out, err = cli("--content", mini, "--output", tmp_path / "out", "--quiet")
+    assert code == 0, err
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    lesson = mini / "lessons" / "sample.yaml"
+    lesson.write_text(lesson.read_text().replace("duration: 45", "duration: many"))
+    code, out, err = cli("--content", mini, "--output", tmp_path / "out")
+    assert code == 2 and "Traceback" not in err
+    after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_internal_error_exits_1(cli, mini, monkeypatch):
+    import kit.content
+    monkeypatch.setattr(kit.content, "load_context", lambda *a: 1 / 0)
+    code, out, err = cli("check", "--content", mini)
+    assert code == 1 and "internal error" in err and "Traceback" not in err
