@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="paper size for lessons outside classes (default: a4)")
     build.add_argument("--class", dest="classes", action="append", default=[], metavar="ID",
                        help="build only this class (repeatable)")
+    build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                       help="render N documents at once (default: the number of cores)")
     check = sub.add_parser("check", help="validate everything, write nothing")
     common(check)
     lister = sub.add_parser("list", help="print the kit's inventory")
@@ -91,8 +93,12 @@ def _run(args) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else human(data))
         return 0
     from .build import build
-    report = build(args.content, args.output, paper=args.paper, classes=args.classes,
-                   progress=None if args.quiet else print)
+    from .progress import reporter
+    with reporter(args.quiet) as progress:
+        report = build(args.content, args.output, paper=args.paper, classes=args.classes,
+                       workers=args.jobs, progress=progress)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(report)
     return 0

@@ -67,6 +67,7 @@ class Kit:
     glossary: Glossary
     timeline: Timeline
     lessons: tuple[Lesson, ...]
+    classes: tuple = ()
 
 
 def load_kit(root: Path) -> Kit:
@@ -98,11 +99,16 @@ def load_kit(root: Path) -> Kit:
         lesson = _resolve(spec, doc, sources, texts, contexts, glossary, timeline, problems, broken)
         if lesson:
             lessons.append(lesson)
+        else:
+            broken.add(spec.id)
+    broken |= {f.stem for f in _files(root / "lessons", "*.yaml", Collector(), root)} - set(specs)
+    from .classes import load_classes  # classes build on resolved lessons
+    classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems)
     if not problems.problems:
         _check_glyphs(root, problems)
     problems.raise_if_any()
     return Kit(root, {k: v for k, (v, _) in sources.items()}, contexts, glossary, timeline,
-               tuple(sorted(lessons, key=lambda l: l.id)))
+               tuple(sorted(lessons, key=lambda l: l.id)), classes)
 
 
 def _check_glyphs(root: Path, problems: Collector) -> None:

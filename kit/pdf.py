@@ -126,3 +126,21 @@ def _trim_line_numbers(box, quote=None) -> None:
         return
     for child in getattr(box, "children", ()):
         _trim_line_numbers(child, quote)
+
+
+_WORKER: Printer | None = None
+
+
+def init_worker(content: str, templates: str) -> None:
+    """Process-pool initializer: one Printer (fonts, parsed CSS) per worker process."""
+    global _WORKER
+    _WORKER = Printer(Path(content), Path(templates))
+
+
+def render_to(html: str, paper: str, large: bool, target: str) -> tuple[int, str, list[str]]:
+    """Print one document into `target`; returns its page count, sha256 and WeasyPrint warnings."""
+    document, warnings = _WORKER.render(html, paper, large)
+    data = _WORKER.pdf(document, html)
+    from .write import atomic_write
+    atomic_write(Path(target), data)
+    return len(document.pages), hashlib.sha256(data).hexdigest(), warnings

@@ -27,6 +27,9 @@ class Edition:
     paper: str = "a4"
     large_print: bool = False
     class_name: str = ""
+    teacher_name: str = ""
+    school: str = ""
+    term: str = ""
     student: str = ""
     answer_scale: float = 1.0
     questions: tuple[Question, ...] | None = None
