@@ -58,15 +58,15 @@ def job_key(job: Job, html: str, digest: str) -> str:
 
 
 def build(content: Path, output: Path, paper: str | None = None, classes: list[str] | None = None,
-          workers: int | None = None, progress=None) -> Report:
+          workers: int | None = None, progress=None, templates: Path = TEMPLATES) -> Report:
     """Build every document; the output folder changes only once everything has succeeded."""
     started = time.monotonic()
     kit = load_kit(content)
     jobs = plan(kit, paper or "a4", classes)
-    renderer = Renderer()
+    renderer = Renderer(templates)
     # Gather every document's HTML before printing any, so a template error costs no output.
     htmls = [renderer.html(job.lesson, job.edition) for job in jobs]
-    digest = templates_digest()
+    digest = templates_digest(templates)
     keys = [job_key(job, html, digest) for job, html in zip(jobs, htmls)]
     for job in jobs:
         inside(output, job.path)
@@ -77,10 +77,14 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            files, warnings, rendered = _render(jobs, htmls, keys, state, output, staging, content, workers, progress)
+            files, warnings, rendered = _render(jobs, htmls, keys, state, output, staging, (content, templates),
+                                                workers, progress)
             for cls in (c for c in kit.classes if any(j.group == c.id for j in jobs)):
-                _bundle(cls, jobs, files, state, output, staging, kit, digest)
-            _commit(files, state, output, staging)
+                _bundle(cls, jobs, files, state, output, staging, digest, templates)
+            built = {job.group for job in jobs}
+            kept = {rel: info for rel, info in state.items()
+                    if info.get("group") not in built and not (info.get("kind") == "zip" and rel[:-4] in built)}
+            _commit(files, kept, state, output, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     pages = sum(f["pages"] for rel, f in files.items() if rel.endswith(".pdf") and f.get("kind") != "print-pack")
@@ -88,7 +92,7 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
                   display_path(output), tuple(warnings))
 
 
-def _render(jobs, htmls, keys, state, output, staging, content, workers, progress):
+def _render(jobs, htmls, keys, state, output, staging, folders, workers, progress):
     """Print each document whose key changed into staging; reuse the others as they are."""
     files: dict[str, dict] = {}
     todo = []
@@ -127,7 +131,7 @@ def _render(jobs, htmls, keys, state, output, staging, content, workers, progres
     args = [(html, job.edition.paper, job.edition.large_print, str(staging / job.path)) for job, html, _ in todo]
     if workers == 1 or len(todo) < 4:
         from . import pdf
-        pdf.init_worker(str(content), str(TEMPLATES))
+        pdf.init_worker(*map(str, folders))
         results = ((i, pdf.render_to(*a)) for i, a in enumerate(args))
         for i, (pages, sha, found) in results:
             _done(todo[i], pages, sha, found, files, warnings, staging)
@@ -136,7 +140,7 @@ def _render(jobs, htmls, keys, state, output, staging, content, workers, progres
         from . import pdf
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=pdf.init_worker,
-                                 initargs=(str(content), str(TEMPLATES)), max_tasks_per_child=200) as pool:
+                                 initargs=tuple(map(str, folders)), max_tasks_per_child=200) as pool:
             futures = {pool.submit(pdf.render_to, *a): i for i, a in enumerate(args)}
             for future in as_completed(futures):
                 i = futures[future]
@@ -152,7 +156,7 @@ def _done(item, pages, sha, found, files, warnings, staging):
     warnings.extend(f"{job.path}: {w}" for w in found)
 
 
-def _bundle(cls, jobs, files, state, output, staging, kit, digest) -> None:
+def _bundle(cls, jobs, files, state, output, staging, digest, templates) -> None:
     """A class's print pack, index page, manifest and zip."""
     members = [j for j in jobs if j.group == cls.id and j.kind == "student" and (j.student or not cls.students)]
     members.sort(key=lambda j: [i.lesson.id for i in cls.lessons].index(j.lesson.id))
@@ -168,7 +172,7 @@ def _bundle(cls, jobs, files, state, output, staging, kit, digest) -> None:
     listing = [{"path": rel.removeprefix(f"{cls.id}/"), "sha256": f["sha256"], "pages": f["pages"], "size": f["size"],
                 "kind": f["kind"], "lesson": f.get("lesson", ""), "student": f.get("student", "")}
                for rel, f in sorted(files.items()) if f.get("group") == cls.id]
-    index = index_page(cls, listing).encode()
+    index = index_page(cls, listing, templates).encode()
     _stage(files, staging, f"{cls.id}/index.html", index, kind="index", group=cls.id)
     listing.append({"path": "index.html", "sha256": hashlib.sha256(index).hexdigest(), "pages": 0,
                     "size": len(index), "kind": "index", "lesson": "", "student": ""})
@@ -198,7 +202,7 @@ def _stage(files, staging, rel, data: bytes, kind: str, group: str, pages: int =
     atomic_write(staging / rel, data)
 
 
-def _commit(files: dict, state: dict, output: Path, staging: Path) -> None:
+def _commit(files: dict, kept: dict, state: dict, output: Path, staging: Path) -> None:
     """Move what changed into place, one atomic rename per file; drop files no longer built."""
     for rel, info in sorted(files.items()):
         target = inside(output, rel)
@@ -207,7 +211,7 @@ def _commit(files: dict, state: dict, output: Path, staging: Path) -> None:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / rel, target)
-    for rel in sorted(set(state) - set(files)):
+    for rel in sorted(set(state) - set(files) - set(kept)):
         try:
             stale = inside(output, rel)
         except KitError:
@@ -215,7 +219,8 @@ def _commit(files: dict, state: dict, output: Path, staging: Path) -> None:
         if stale.is_file():
             stale.unlink()
             _prune(stale.parent, output)
-    atomic_write(output / STATE, json.dumps({"kit": __version__, "files": files}, indent=1, sort_keys=True))
+    atomic_write(output / STATE, json.dumps({"kit": __version__, "files": {**kept, **files}}, indent=1,
+                                            sort_keys=True))
 
 
 def _prune(folder: Path, output: Path) -> None:

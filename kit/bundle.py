@@ -24,13 +24,13 @@ def print_pack(members: list[tuple[str, Path]]) -> tuple[bytes, int]:
         reader = PdfReader(file)
         for page in reader.pages:
             writer.add_page(page)
-        writer.add_outline_item(title, start)
+        writer.add_outline_item(title=title, page_number=start)
         if len(writer.pages) % 2:
             box = reader.pages[0].mediabox
             writer.add_blank_page(width=box.width, height=box.height)
     writer.add_metadata({"/Title": "Print pack", "/Producer": f"kit {__version__}"})
     # A fixed identifier keeps the pack byte-identical from build to build.
-    digest = hashlib.sha256("".join(str(f) for _, f in members).encode()).digest()[:16]
+    digest = hashlib.sha256(b"".join(t.encode() + f.read_bytes() for t, f in members)).digest()[:16]
     from pypdf.generic import ArrayObject, ByteStringObject
     writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
     buffer = io.BytesIO()
@@ -62,9 +62,9 @@ def manifest(cls, files: list[dict], sources: dict, templates_digest: str) -> st
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def index_page(cls, files: list[dict]) -> str:
+def index_page(cls, files: list[dict], templates: Path = TEMPLATES) -> str:
     """index.html: the class's materials with page counts and sizes, ready to post."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     by_lesson = []
     for item in cls.lessons:

@@ -8,7 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
+from . import TEMPLATES, __version__
 from .errors import KitError
 
 COMMANDS = ("build", "check", "list", "import-source")
@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p):
         p.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
+        p.add_argument("--templates", type=Path, default=TEMPLATES, help="templates folder (default: kit's own)")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         p.add_argument("--quiet", action="store_true", help="print only errors")
 
@@ -82,7 +83,12 @@ def _run(args) -> int:
             print(f"imported {args.file} as {target}")
         return 0
     if args.command == "check":
+        from .plan import plan
+        from .render import Renderer
         kit = load_kit(args.content)
+        renderer = Renderer(args.templates)
+        for job in plan(kit):  # templates are checked too; rendering HTML writes nothing
+            renderer.html(job.lesson, job.edition)
         if not args.quiet:
             print(f"ok: {len(kit.sources)} sources, {len(kit.lessons)} lessons, "
                   f"{sum(len(l.excerpts) for l in kit.lessons)} excerpts verified")
@@ -96,7 +102,7 @@ def _run(args) -> int:
     from .progress import reporter
     with reporter(args.quiet) as progress:
         report = build(args.content, args.output, paper=args.paper, classes=args.classes,
-                       workers=args.jobs, progress=progress)
+                       workers=args.jobs, progress=progress, templates=args.templates)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:

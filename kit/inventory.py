@@ -52,6 +52,13 @@ def inventory(kit: Kit) -> dict:
             "context": [context_entry(c) for c in lesson.context],
         } for lesson in kit.lessons],
         "context": [context_entry(c) for c in kit.contexts.values()],
+        "classes": [{
+            "id": c.id, "name": c.profile.name, "teacher": c.profile.teacher, "paper": c.profile.paper,
+            "large_print": c.profile.large_print, "roster": len(c.students), "shuffle": c.profile.shuffle,
+            "lessons": [{"id": item.lesson.id,
+                         "questions": [{"id": q.id, "prompt": q.prompt, "type": q.type, "difficulty": q.difficulty}
+                                       for q in item.lesson.questions]} for item in c.lessons],
+        } for c in kit.classes],
         "glossary": len(kit.glossary.terms),
         "timeline": len(kit.timeline.events),
     }

@@ -18,7 +18,7 @@ from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 from .errors import Problem, RenderError  # noqa: E402
-from .render import TEMPLATES  # noqa: E402
+from . import TEMPLATES  # noqa: E402
 
 PAPER = {"a4": "A4", "letter": "letter"}
 

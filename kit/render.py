@@ -10,7 +10,7 @@ import jinja2
 from markdown_it import MarkdownIt
 
 from .content import Excerpt, Lesson
-from .errors import Problem, RenderError
+from .errors import Problem, RenderError, display_path
 from .models import Question, Source
 
 from . import TEMPLATES
@@ -147,6 +147,7 @@ class Renderer:
     """One Jinja environment for every document of a build."""
 
     def __init__(self, templates: Path = TEMPLATES):
+        self.templates = Path(templates)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
             autoescape=True,
@@ -172,10 +173,21 @@ class Renderer:
                 line_height=_line_height(edition),
             )
         except jinja2.TemplateError as exc:
-            name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
-            line = getattr(exc, "lineno", None) or 1
-            raise RenderError(Problem(str(name), line, 1, f"template error: {exc}",
-                                      "fix the template, or the content field it names"))
+            raise RenderError(_template_problem(exc, self.templates))
+
+
+def _template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
+    """Where in which template rendering failed: syntax errors say so; runtime errors via the traceback."""
+    name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    hint = ("a template uses a variable kit does not provide; check its spelling against the templates shipped "
+            "with kit" if isinstance(exc, jinja2.UndefinedError) else "fix the template")
+    shown = display_path(name) if name else str(templates)
+    return Problem(shown, line or 1, 1, f"template error: {exc.message or exc}", hint)
 
 
 def _line_height(edition: Edition) -> float:

@@ -1,7 +1,8 @@
 """Every case in tests/bad_inputs/ gives its exact messages, exit code 2, no traceback, no output.
 
 A case folder holds files laid over a copy of tests/fixtures/mini (content/...), `expected.txt`
-with the exact problem lines, and optionally `args.txt` (the command; default `check`) and
+with the exact problem lines, and optionally `templates/` (laid over a copy of templates/),
+`args.txt` (the command; default `check`) and
 `generate.txt` ("RELATIVE-PATH BYTES": a file too large to commit). Refresh expectations after a
 deliberate wording change with `KIT_REFRESH=1 pytest tests/test_bad_inputs.py`, then review the diff.
 """
@@ -11,6 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from .conftest import ROOT
 
 CASES = Path(__file__).parent / "bad_inputs"
 
@@ -28,6 +31,10 @@ def test_bad_input(name, cli, mini, tmp_path):
         rel, size = (case / "generate.txt").read_text().split()
         (mini / rel).write_text("# padding\n" * (int(size) // 10 + 1))
     args = (case / "args.txt").read_text().split() if (case / "args.txt").exists() else ["check"]
+    if (case / "templates").exists():
+        shutil.copytree(ROOT / "templates", tmp_path / "templates")
+        shutil.copytree(case / "templates", tmp_path / "templates", dirs_exist_ok=True)
+        args += ["--templates", "templates"]
     args = [a.replace("{content}", "content").replace("{case}", str(case)) for a in args]
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     code, out, err = cli(*args, "--content", "content")

@@ -1,0 +1,186 @@
+"""Class profiles: selection, order, additions and rewording reach the PDFs; rosters, shuffles, packs."""
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+
+from kit.build import build
+from kit.classes import shuffled, student_slug
+
+from .conftest import ROOT
+from .test_render import text_of
+
+PROFILE = """\
+id: tenth
+name: "10A History"
+teacher: "Ms. Example"
+school: "Example School"
+term: "Spring"
+paper: letter
+large_print: true
+roster: tenth.csv
+shuffle: {shuffle}
+lessons:
+  - id: sample
+    include: [s-added, s-equal, s-context]
+    exclude: [s-context]
+    answer_space: 1.5
+    reword:
+      s-equal: "In your own words: what is a 'leading party'?"
+    add:
+      - id: s-added
+        type: argument
+        difficulty: medium
+        prompt: "An added question for this class only."
+        excerpts: [equal]
+        notes:
+          answer: "Any reasoned answer."
+          evidence: ["s. 94"]
+"""
+ROSTER = "name\nAna Müller\nBo Chen\nCiara O'Neil\n"
+
+
+def make_class(mini, shuffle=False, roster=ROSTER):
+    (mini / "classes").mkdir(exist_ok=True)
+    (mini / "classes" / "tenth.yaml").write_text(PROFILE.format(shuffle=str(shuffle).lower()))
+    (mini / "classes" / "tenth.csv").write_text(roster)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("classes")
+    import shutil
+    from .conftest import FIXTURES
+    shutil.copytree(FIXTURES / "mini", root / "content")
+    make_class(root / "content")
+    build(root / "content", root / "out", workers=2)
+    return root / "out"
+
+
+def prompts_in_order(text, prompts):
+    positions = [text.find(p) for p in prompts]
+    assert all(p >= 0 for p in positions), positions
+    return positions == sorted(positions)
+
+
+def test_selection_order_additions_and_rewording_reach_the_pdf(built):
+    text = text_of(built / "tenth" / "sample-student.pdf")
+    assert prompts_in_order(text, ["An added question for this class only.",
+                                   "In your own words: what is a 'leading party'?"])
+    assert "What does the letter say about a" not in text  # reworded away
+    assert "Why might the KWP stress equality" not in text  # excluded
+
+
+def test_class_options_reach_the_pdf(built):
+    reader = PdfReader(built / "tenth" / "sample-student.pdf")
+    assert round(float(reader.pages[0].mediabox.width)) == 612  # letter
+    html = (built / "tenth" / "sample-student.html").read_text()
+    assert 'class="student large"' in html
+    assert "10A History" in text_of(built / "tenth" / "sample-student.pdf")
+
+
+def test_difficulty_ceiling(mini, tmp_path):
+    make_class(mini)
+    profile = mini / "classes" / "tenth.yaml"
+    profile.write_text(profile.read_text().replace("    include: [s-added, s-equal, s-context]\n    exclude: [s-context]\n",
+                                                   "    max_difficulty: easy\n"))
+    build(mini, tmp_path / "out", classes=["tenth"])
+    text = text_of(tmp_path / "out" / "tenth" / "sample-student.pdf")
+    assert "Why might the KWP stress equality" not in text  # hard
+    assert "An added question for this class only." not in text  # medium
+    assert "In your own words" in text  # easy
+
+
+def test_roster_copies_carry_their_names(built):
+    for index, name in enumerate(["Ana Müller", "Bo Chen", "Ciara O'Neil"], start=1):
+        copy = built / "tenth" / "students" / student_slug(index, name) / "sample-student.pdf"
+        assert f"Name: {name}" in text_of(copy)
+    assert student_slug(1, "Ana Müller") == "01-ana-muller"
+
+
+def test_print_pack_starts_every_handout_on_a_right_hand_page(built):
+    reader = PdfReader(built / "tenth" / "tenth-print-pack.pdf")
+    starts = [reader.get_destination_page_number(item) for item in reader.outline]
+    assert len(starts) == 3 and all(start % 2 == 0 for start in starts)  # 0-based even = odd page
+    single = len(PdfReader(built / "tenth" / "students" / "01-ana-muller" / "sample-student.pdf").pages)
+    assert len(reader.pages) == 3 * (single + single % 2)
+    assert "Ana Müller" in reader.outline[0].title
+
+
+def test_shuffle_is_reproducible_and_differs_between_students(mini, tmp_path):
+    orders = {name: shuffled("tenth", "sample", name, 8) for name in ("Ana", "Bo", "Ciara", "Dev")}
+    assert orders == {name: shuffled("tenth", "sample", name, 8) for name in orders}
+    assert len(set(orders.values())) > 1
+    make_class(mini, shuffle=True, roster="name\n" + "\n".join(f"Student {i}" for i in range(1, 9)) + "\n")
+    profile = mini / "classes" / "tenth.yaml"
+    profile.write_text(profile.read_text().replace("    exclude: [s-context]\n", ""))
+    build(mini, tmp_path / "out", classes=["tenth"])
+    firsts = set()
+    for index in range(1, 9):
+        text = text_of(tmp_path / "out" / "tenth" / "students" / student_slug(index, f"Student {index}") / "sample-student.pdf")
+        q1 = text.split("Questions", 1)[1][:60]
+        firsts.add(q1)
+    assert len(firsts) > 1
+    teacher = text_of(tmp_path / "out" / "tenth" / "sample-teacher.pdf")
+    assert "Question order in each student's copy" in teacher and "Student 8" in teacher
+
+
+def test_manifest_hashes_and_pages_match_the_files(built):
+    data = json.loads((built / "tenth" / "manifest.json").read_text())
+    assert data["class"] == "tenth" and data["built_from"]["lessons"][0]["id"] == "sample"
+    kinds = {f["kind"] for f in data["files"]}
+    assert {"student", "teacher", "print-pack", "html", "index"} <= kinds
+    for entry in data["files"]:
+        file = built / "tenth" / entry["path"]
+        assert hashlib.sha256(file.read_bytes()).hexdigest() == entry["sha256"], entry["path"]
+        if entry["path"].endswith(".pdf"):
+            assert len(PdfReader(file).pages) == entry["pages"]
+    named = [f for f in data["files"] if f["student"]]
+    assert {f["student"] for f in named} == {"Ana Müller", "Bo Chen", "Ciara O'Neil"}
+    index = (built / "tenth" / "index.html").read_text()
+    assert "tenth-print-pack.pdf" in index and "Ana Müller" in index and " KB" in index
+
+
+def test_zip_holds_the_class_folder(built):
+    with zipfile.ZipFile(built / "tenth.zip") as archive:
+        names = archive.namelist()
+        assert names == sorted(names)
+        assert "tenth/manifest.json" in names and "tenth/tenth-print-pack.pdf" in names
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert archive.read("tenth/manifest.json") == (built / "tenth" / "manifest.json").read_bytes()
+
+
+def test_two_builds_are_byte_identical_in_any_process(built, tmp_path):
+    content = built.parent / "content"
+    subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(content), "--output",
+                    str(tmp_path / "again"), "--quiet", "-j", "1"], check=True, cwd=ROOT,
+                   env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "123"})
+    def files(folder):
+        return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file() and not p.name.startswith(".")}
+    first, second = files(built), files(tmp_path / "again")
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_build_one_class_alone(mini, tmp_path, cli):
+    make_class(mini)
+    code, out, err = cli("--content", mini, "--output", tmp_path / "out", "--class", "tenth", "--quiet")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["tenth", "tenth.zip"]
+    code, out, err = cli("--content", mini, "--output", tmp_path / "out", "--class", "tenht")
+    assert code == 2 and "unknown class 'tenht' (did you mean 'tenth'?)" in err
+
+
+def test_list_json_shows_each_class_in_print_order(mini, cli):
+    make_class(mini)
+    code, out, err = cli("list", "--json", "--content", mini)
+    cls = json.loads(out)["classes"][0]
+    assert cls["id"] == "tenth" and cls["roster"] == 3
+    assert [q["id"] for q in cls["lessons"][0]["questions"]] == ["s-added", "s-equal"]
+    assert cls["lessons"][0]["questions"][1]["prompt"] == "In your own words: what is a 'leading party'?"
