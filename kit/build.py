@@ -63,7 +63,7 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
     started = time.monotonic()
     kit = load_kit(content)
     jobs = plan(kit, paper or "a4", classes)
-    renderer = Renderer(templates)
+    renderer = Renderer(templates, content)
     # Gather every document's HTML before printing any, so a template error costs no output.
     htmls = [renderer.html(job.lesson, job.edition) for job in jobs]
     digest = templates_digest(templates)

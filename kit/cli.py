@@ -86,7 +86,7 @@ def _run(args) -> int:
         from .plan import plan
         from .render import Renderer
         kit = load_kit(args.content)
-        renderer = Renderer(args.templates)
+        renderer = Renderer(args.templates, args.content)
         for job in plan(kit):  # templates are checked too; rendering HTML writes nothing
             renderer.html(job.lesson, job.edition)
         if not args.quiet:

@@ -13,9 +13,11 @@ from .glyphs import missing_glyphs
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
                      ID_RE)
 from .quotes import QuoteError, Segment, SourceText
+from .markup import IMAGE_TYPES, image_sources
 from .validate import validate
 
 MAX_FILES = 2_000
+MAX_EXCERPT_WORDS = 1_500
 CITATION = re.compile(r"\bss?\.\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?")
 
 
@@ -185,6 +187,21 @@ def load_context(file: Path, path: str) -> Context:
                        {k: (l + 1, c) for k, (l, c) in doc.key_marks.items()})
     meta = validate(doc, ContextMeta)
     body = text[match.end():]
+    offset = text[:match.end()].count("\n")
+    problems = []
+    for line, src, alt in image_sources(body):
+        target = (file.parent / src).resolve() if src and ":" not in src and not src.startswith("/") else None
+        if target is None or not target.is_relative_to(file.parent.parent.resolve()):
+            problems.append(Problem(path, offset + line, 1, f"image '{src}' is not a file inside the content folder",
+                                    "put the image in content/ and give a relative path, e.g. images/map.png"))
+        elif not target.is_file() or target.suffix.lower() not in IMAGE_TYPES:
+            problems.append(Problem(path, offset + line, 1, f"image '{src}' not found or not PNG, JPEG or GIF",
+                                    "check the file name; kit prints PNG, JPEG and GIF images"))
+        if not alt.strip():
+            problems.append(Problem(path, offset + line, 1, f"image '{src}' has no alt text",
+                                    "describe the image for screen readers: ![a map of Korea in 1953](map.png)"))
+    if problems:
+        raise KitError(problems)
     return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)))
 
 
@@ -224,6 +241,11 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
             key = "quote" if ex.quote is not None else "from"
             problems.append(doc.problem(("excerpts", i, key), f"excerpt '{ex.id}': {err.message}", err.hint))
             continue
+        words = len(match.text.split())
+        if words > MAX_EXCERPT_WORDS:
+            key = "quote" if ex.quote is not None else "from"
+            problems.append(doc.problem(("excerpts", i, key), f"excerpt '{ex.id}' is {words} words long, over the "
+                                        f"limit of {MAX_EXCERPT_WORDS}", "split it into shorter excerpts"))
         for j, gloss in enumerate(ex.glosses):
             if gloss.term.casefold() not in match.text.casefold():
                 problems.append(doc.problem(("excerpts", i, "glosses", j, "term"),

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-from markdown_it import MarkdownIt
 
 from .content import Excerpt, Lesson
 from .errors import Problem, RenderError, display_path
+from .markup import markdown_to_html
 from .models import Question, Source
 
 from . import TEMPLATES
@@ -34,14 +34,6 @@ class Edition:
     answer_scale: float = 1.0
     questions: tuple[Question, ...] | None = None
     copies: tuple = field(default=())  # teacher edition: (student, [question numbers]) per shuffled copy
-
-
-def markdown_to_html(text: str) -> str:
-    """Markdown with raw HTML switched off; markdown-it refuses javascript:, vbscript: and file: links."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.disable("image")
-    # Readings sit under the document's h2/h3, so their own headings move down two levels.
-    return re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}>", md.render(text))
 
 
 def format_date(value: str) -> str:
@@ -146,8 +138,9 @@ def _brackets(text: str, runs: list[dict]) -> None:
 class Renderer:
     """One Jinja environment for every document of a build."""
 
-    def __init__(self, templates: Path = TEMPLATES):
+    def __init__(self, templates: Path = TEMPLATES, content: Path | None = None):
         self.templates = Path(templates)
+        folder = Path(content) / "context" if content else None
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
             autoescape=True,
@@ -155,7 +148,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text))
+        self.env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text, folder))
         self.env.filters["date"] = format_date
         self.env.globals["date_range"] = date_range
 

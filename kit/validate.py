@@ -95,6 +95,7 @@ def _problem(doc: Doc, model: type[BaseModel], error: dict) -> Problem:
         "tuple_type": "write a list: one '- item' per line",
         "model_type": "write 'key: value' lines here",
         "too_short": "add at least one",
+        "too_long": "split it into several lessons; see 'Limits' in README",
         "string_too_short": "this may not be empty",
         "string_too_long": "shorten it",
         "greater_than_equal": "use a larger number",
