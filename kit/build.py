@@ -1,10 +1,9 @@
-"""The build, top to bottom: gather and check everything, render what changed, then commit."""
+"""The build, top to bottom: gather and check everything, render what changed, bundle, then commit."""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import multiprocessing
 import os
 import shutil
@@ -14,15 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import TEMPLATES, __version__
-from .bundle import index_page, manifest, print_pack, sha256_file, zip_folder
+from . import TEMPLATES
+from .bundle import bundle_class
+from .cache import Keys, load_state, reusable, save_state, templates_digest
 from .content import load_kit
 from .errors import KitError, Problem, display_path
-from .plan import Job, plan
+from .plan import plan
 from .render import Renderer
 from .write import atomic_write, inside
 
-STATE = ".kit-state.json"
 STAGING = ".kit-staging"
 LOCK = ".kit.lock"
 
@@ -40,21 +39,8 @@ class Report:
     warnings: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (f"{self.documents} PDFs ({self.pages} pages) in {self.output}/: {self.rendered} rendered, "
+        return (f"{self.documents} documents ({self.pages} pages) in {self.output}/: {self.rendered} rendered, "
                 f"{self.reused} reused from the cache, in {self.seconds:.1f} s")
-
-
-def templates_digest(templates: Path = TEMPLATES) -> str:
-    """One hash of every template, stylesheet and font: a change to any re-renders everything."""
-    digest = hashlib.sha256(__version__.encode())
-    for file in sorted(p for p in templates.rglob("*") if p.is_file()):
-        digest.update(file.relative_to(templates).as_posix().encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()
-
-
-def job_key(job: Job, html: str, digest: str) -> str:
-    """Everything that affects a PDF: its HTML (content, class, student), paper, print size, templates."""
-    return hashlib.sha256(f"{digest}\0{job.edition.paper}\0{job.edition.large_print}\0{html}".encode()).hexdigest()
 
 
 def build(content: Path, output: Path, paper: str | None = None, classes: list[str] | None = None,
@@ -63,41 +49,42 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
     started = time.monotonic()
     kit = load_kit(content)
     jobs = plan(kit, paper or "a4", classes)
-    renderer = Renderer(templates, content)
-    # Gather every document's HTML before printing any, so a template error costs no output.
-    htmls = [renderer.html(job.lesson, job.edition) for job in jobs]
     digest = templates_digest(templates)
-    keys = [job_key(job, html, digest) for job, html in zip(jobs, htmls)]
+    keys = Keys(digest, content)
+    keyed = [(job, keys.job(job)) for job in jobs]
     for job in jobs:
         inside(output, job.path)
     output.mkdir(parents=True, exist_ok=True)
     with build_lock(output):
-        state = _load_state(output)
+        state = load_state(output)
         staging = output / STAGING
+        if staging.is_symlink():
+            staging.unlink()
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            files, warnings, rendered = _render(jobs, htmls, keys, state, output, staging, (content, templates),
-                                                workers, progress)
-            for cls in (c for c in kit.classes if any(j.group == c.id for j in jobs)):
-                _bundle(cls, jobs, files, state, output, staging, digest, templates)
-            built = {job.group for job in jobs}
+            files, warnings, rendered = _render(keyed, state, output, staging, Renderer(templates, content),
+                                                (content, templates), workers, progress)
+            groups = {job.group for job in jobs}
+            for cls in kit.classes:
+                if cls.id in groups:
+                    bundle_class(cls, jobs, files, state, output, staging, digest, templates, content)
             kept = {rel: info for rel, info in state.items()
-                    if info.get("group") not in built and not (info.get("kind") == "zip" and rel[:-4] in built)}
+                    if info.get("group") not in groups and rel.removesuffix(".zip") not in groups}
             _commit(files, kept, state, output, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    pages = sum(f["pages"] for rel, f in files.items() if rel.endswith(".pdf") and f.get("kind") != "print-pack")
+    pages = sum(f["pages"] for f in files.values() if f["kind"] in ("student", "teacher"))
     return Report(len(jobs), rendered, len(jobs) - rendered, pages, time.monotonic() - started,
                   display_path(output), tuple(warnings))
 
 
-def _render(jobs, htmls, keys, state, output, staging, folders, workers, progress):
-    """Print each document whose key changed into staging; reuse the others as they are."""
+def _render(keyed, state, output, staging, renderer, folders, workers, progress):
+    """Print each document whose key changed into staging; the others stay as they are."""
     files: dict[str, dict] = {}
     todo = []
     totals: dict[str, int] = {}
-    for job in jobs:
+    for job, _ in keyed:
         totals[job.group] = totals.get(job.group, 0) + 1
     done = dict.fromkeys(totals, 0)
 
@@ -106,99 +93,59 @@ def _render(jobs, htmls, keys, state, output, staging, folders, workers, progres
         if progress:
             progress(job.group, done[job.group], totals[job.group])
 
-    for job, html, key in zip(jobs, htmls, keys):
+    for job, key in keyed:
         meta = {"key": key, "kind": job.kind, "lesson": job.lesson.id, "student": job.student, "group": job.group}
-        old = state.get(job.path)
-        current = output / job.path
-        if old and old.get("key") == key and current.is_file() and current.stat().st_size == old.get("size"):
-            files[job.path] = {**old, **meta}
+        html_rel = job.path.removesuffix(".pdf") + ".html"
+        fresh = reusable(state.get(job.path), key, output / job.path) and (
+            not job.keep_html or reusable(state.get(html_rel), key, output / html_rel))
+        if fresh:
+            files[job.path] = {**state[job.path], **meta}
+            if job.keep_html:
+                files[html_rel] = {**state[html_rel], "group": job.group}
             tick(job)
-        else:
-            todo.append((job, html, meta))
+            continue
+        # Only documents that changed are turned into HTML; a template error stops the build here,
+        # before anything outside the staging folder is touched.
+        html = renderer.html(job.lesson, job.edition)
+        todo.append((job, html, meta))
         if job.keep_html:
-            rel = job.path.removesuffix(".pdf") + ".html"
             data = html.encode()
-            sha = hashlib.sha256(data).hexdigest()
-            files[rel] = {"key": sha, "sha256": sha, "size": len(data), "pages": 0, "kind": "html",
-                          "lesson": job.lesson.id, "student": "", "group": job.group}
-            if not (state.get(rel, {}).get("sha256") == sha and (output / rel).is_file()):
-                atomic_write(staging / rel, data)
-                files[rel]["new"] = True
+            _stage(files, staging, html_rel, data, {**meta, "kind": "html", "student": ""})
     warnings: list[str] = []
     if not todo:
         return files, warnings, 0
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    from . import pdf
     args = [(html, job.edition.paper, job.edition.large_print, str(staging / job.path)) for job, html, _ in todo]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     if workers == 1 or len(todo) < 4:
-        from . import pdf
         pdf.init_worker(*map(str, folders))
         results = ((i, pdf.render_to(*a)) for i, a in enumerate(args))
-        for i, (pages, sha, found) in results:
-            _done(todo[i], pages, sha, found, files, warnings, staging)
+        for i, result in results:
+            _done(todo[i], result, files, warnings, staging)
             tick(todo[i][0])
     else:
-        from . import pdf
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=pdf.init_worker,
-                                 initargs=tuple(map(str, folders)), max_tasks_per_child=200) as pool:
+                                 initargs=tuple(map(str, folders)), max_tasks_per_child=100) as pool:
             futures = {pool.submit(pdf.render_to, *a): i for i, a in enumerate(args)}
             for future in as_completed(futures):
                 i = futures[future]
-                pages, sha, found = future.result()
-                _done(todo[i], pages, sha, found, files, warnings, staging)
+                _done(todo[i], future.result(), files, warnings, staging)
                 tick(todo[i][0])
     return files, warnings, len(todo)
 
 
-def _done(item, pages, sha, found, files, warnings, staging):
+def _done(item, result, files, warnings, staging):
     job, _, meta = item
-    files[job.path] = {**meta, "pages": pages, "sha256": sha, "size": (staging / job.path).stat().st_size, "new": True}
+    pages, sha, found, name_at = result
+    files[job.path] = {**meta, "pages": pages, "sha256": sha, "size": (staging / job.path).stat().st_size,
+                       "name_at": name_at, "new": True}
     warnings.extend(f"{job.path}: {w}" for w in found)
 
 
-def _bundle(cls, jobs, files, state, output, staging, digest, templates) -> None:
-    """A class's print pack, index page, manifest and zip."""
-    members = [j for j in jobs if j.group == cls.id and j.kind == "student" and (j.student or not cls.students)]
-    members.sort(key=lambda j: [i.lesson.id for i in cls.lessons].index(j.lesson.id))
-    pack = f"{cls.id}/{cls.id}-print-pack.pdf"
-    key = hashlib.sha256("\0".join(files[j.path]["key"] + j.student for j in members).encode()).hexdigest()
-    old = state.get(pack)
-    if old and old.get("key") == key and (output / pack).is_file() and (output / pack).stat().st_size == old.get("size"):
-        files[pack] = {**old, "group": cls.id}
-    else:
-        titles = [(f"{j.student + ': ' if j.student else ''}{j.lesson.spec.title}", _path(files, j.path, staging, output)) for j in members]
-        data, pages = print_pack(titles)
-        _stage(files, staging, pack, data, kind="print-pack", pages=pages, group=cls.id, key=key)
-    listing = [{"path": rel.removeprefix(f"{cls.id}/"), "sha256": f["sha256"], "pages": f["pages"], "size": f["size"],
-                "kind": f["kind"], "lesson": f.get("lesson", ""), "student": f.get("student", "")}
-               for rel, f in sorted(files.items()) if f.get("group") == cls.id]
-    index = index_page(cls, listing, templates).encode()
-    _stage(files, staging, f"{cls.id}/index.html", index, kind="index", group=cls.id)
-    listing.append({"path": "index.html", "sha256": hashlib.sha256(index).hexdigest(), "pages": 0,
-                    "size": len(index), "kind": "index", "lesson": "", "student": ""})
-    for entry in listing:
-        entry.pop("size")
-    text = manifest(cls, listing, sorted({i.lesson.source.id for i in cls.lessons}), digest).encode()
-    _stage(files, staging, f"{cls.id}/manifest.json", text, kind="manifest", group=cls.id)
-    zip_key = hashlib.sha256(text).hexdigest()
-    old = state.get(f"{cls.id}.zip")
-    target = f"{cls.id}.zip"
-    if old and old.get("key") == zip_key and (output / target).is_file():
-        files[target] = {**old, "group": ""}
-    else:
-        entries = [(rel.removeprefix(f"{cls.id}/"), _path(files, rel, staging, output))
-                   for rel, f in sorted(files.items()) if f.get("group") == cls.id]
-        _stage(files, staging, target, zip_folder(entries, cls.id), kind="zip", group="", key=zip_key)
-
-
-def _path(files, rel, staging, output) -> Path:
-    return staging / rel if files[rel].get("new") else output / rel
-
-
-def _stage(files, staging, rel, data: bytes, kind: str, group: str, pages: int = 0, key: str = "") -> None:
+def _stage(files, staging, rel, data: bytes, meta: dict) -> None:
     sha = hashlib.sha256(data).hexdigest()
-    files[rel] = {"key": key or sha, "sha256": sha, "size": len(data), "pages": pages, "kind": kind,
-                  "group": group, "lesson": "", "student": "", "new": True}
+    files[rel] = {"pages": 0, "lesson": "", "student": "", **meta, "sha256": sha, "size": len(data), "new": True}
     atomic_write(staging / rel, data)
 
 
@@ -207,8 +154,6 @@ def _commit(files: dict, kept: dict, state: dict, output: Path, staging: Path) -
     for rel, info in sorted(files.items()):
         target = inside(output, rel)
         if info.pop("new", False):
-            if target.is_file() and sha256_file(target) == info["sha256"]:
-                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / rel, target)
     for rel in sorted(set(state) - set(files) - set(kept)):
@@ -219,22 +164,13 @@ def _commit(files: dict, kept: dict, state: dict, output: Path, staging: Path) -
         if stale.is_file():
             stale.unlink()
             _prune(stale.parent, output)
-    atomic_write(output / STATE, json.dumps({"kit": __version__, "files": {**kept, **files}}, indent=1,
-                                            sort_keys=True))
+    save_state(output, {**kept, **files})
 
 
 def _prune(folder: Path, output: Path) -> None:
     while folder != output.resolve() and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
-
-
-def _load_state(output: Path) -> dict:
-    try:
-        data = json.loads((output / STATE).read_text("utf-8"))
-        return data["files"] if data.get("kit") == __version__ else {}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 @contextmanager
@@ -252,5 +188,3 @@ def build_lock(output: Path):
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
-
-

@@ -1,4 +1,4 @@
-"""Distribution files for a class: print pack, manifest, index page and zip, all reproducible."""
+"""Distribution files for a class: named copies, print pack, index page, manifest and zip."""
 
 from __future__ import annotations
 
@@ -12,33 +12,122 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 
 from . import TEMPLATES, __version__
+from .cache import reusable
+from .classes import student_slug
+from .copies import finish, overlay_html, stamp, write_pages
+from .write import atomic_write
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def print_pack(members: list[tuple[str, Path]]) -> tuple[bytes, int]:
+def bundle_class(cls, jobs, files, state, output, staging, digest, templates, content) -> None:
+    """Everything a class folder holds beyond its rendered handouts."""
+    def where(rel):
+        return staging / rel if files[rel].get("new") else output / rel
+
+    def stage(rel, data: bytes, kind: str, key: str = "", pages: int = 0, lesson: str = "", student: str = ""):
+        sha = hashlib.sha256(data).hexdigest()
+        files[rel] = {"key": key or sha, "sha256": sha, "size": len(data), "pages": pages, "kind": kind,
+                      "group": cls.id, "lesson": lesson, "student": student, "new": True}
+        atomic_write(staging / rel, data)
+
+    p = cls.profile
+    stamped = bool(cls.students) and not p.shuffle
+    members = []  # (title, lesson id, student, key, pages-or-file)
+    for item in cls.lessons:
+        lesson = item.lesson
+        handout = f"{cls.id}/{lesson.id}-student.pdf"
+        if p.shuffle:
+            for index, name in enumerate(cls.students, start=1):
+                rel = f"{cls.id}/students/{student_slug(index, name)}/{lesson.id}-student.pdf"
+                members.append((f"{name}: {lesson.spec.title}", lesson.id, name, files[rel]["key"], where(rel)))
+        elif stamped:
+            copies = None
+            for index, name in enumerate(cls.students, start=1):
+                key = hashlib.sha256(f"{files[handout]['key']}\0{name}".encode()).hexdigest()
+                members.append((f"{name}: {lesson.spec.title}", lesson.id, name, key, (handout, index - 1)))
+            if p.student_files:
+                for index, name in enumerate(cls.students, start=1):
+                    rel = f"{cls.id}/students/{student_slug(index, name)}/{lesson.id}-student.pdf"
+                    key = members[-len(cls.students) + index - 1][3]
+                    if reusable(state.get(rel), key, output / rel):
+                        files[rel] = {**state[rel], "group": cls.id}
+                        continue
+                    copies = copies or _stamped(cls, item, where(handout), files[handout], content, templates)
+                    data = write_pages(copies[index - 1], f"{lesson.spec.title} ({name})")
+                    stage(rel, data, "student", key, len(copies[index - 1]), lesson.id, name)
+        else:
+            members.append((lesson.spec.title, lesson.id, "", files[handout]["key"], where(handout)))
+    pack = f"{cls.id}/{cls.id}-print-pack.pdf"
+    key = hashlib.sha256("\0".join(m[0] + m[3] for m in members).encode()).hexdigest()
+    if reusable(state.get(pack), key, output / pack):
+        files[pack] = {**state[pack], "group": cls.id}
+    else:
+        data, pages = print_pack(cls, members, files, where, content, templates)
+        stage(pack, data, "print-pack", key, pages)
+    listing = [{"path": rel.removeprefix(f"{cls.id}/"), "sha256": f["sha256"], "pages": f["pages"], "size": f["size"],
+                "kind": f["kind"], "lesson": f.get("lesson", ""), "student": f.get("student", "")}
+               for rel, f in sorted(files.items()) if f.get("group") == cls.id]
+    index = index_page(cls, listing, templates).encode()
+    stage(f"{cls.id}/index.html", index, "index")
+    listing.append({"path": "index.html", "sha256": hashlib.sha256(index).hexdigest(), "pages": 0,
+                    "size": len(index), "kind": "index", "lesson": "", "student": ""})
+    text = manifest(cls, [{k: v for k, v in f.items() if k != "size"} for f in listing],
+                    sorted({i.lesson.source.id for i in cls.lessons}), digest).encode()
+    stage(f"{cls.id}/manifest.json", text, "manifest")
+    zip_rel = f"{cls.id}.zip"
+    zip_key = hashlib.sha256(text).hexdigest()
+    if reusable(state.get(zip_rel), zip_key, output / zip_rel):
+        files[zip_rel] = {**state[zip_rel], "group": cls.id}
+    else:
+        entries = [(rel.removeprefix(f"{cls.id}/"), where(rel)) for rel, f in sorted(files.items())
+                   if f.get("group") == cls.id and rel.startswith(f"{cls.id}/")]
+        stage(zip_rel, zip_folder(entries, cls.id), "zip", zip_key)
+
+
+def _stamped(cls, item, handout: Path, entry: dict, content, templates):
+    """The class handout once per student, each with the student's name on the first page."""
+    from . import pdf
+    from .errors import Problem, RenderError
+
+    if pdf.printer() is None:
+        pdf.init_worker(str(content), str(templates))
+    if not entry.get("name_at"):
+        raise RenderError(Problem(str(handout), 1, 1, "the handout has no name line to print names on",
+                                  "keep the element with class 'name-label' in student.html.j2"))
+    html = overlay_html(list(cls.students), tuple(entry["name_at"]), cls.profile.paper, cls.profile.large_print)
+    document, warnings = pdf.printer().render(html, cls.profile.paper, False, bare=True)
+    if warnings:
+        raise RenderError(Problem(str(handout), 1, 1, f"printing names: {warnings[0]}", "report this"))
+    return stamp(handout, document.write_pdf())
+
+
+def print_pack(cls, members, files, where, content, templates) -> tuple[bytes, int]:
     """One PDF of every handout in order, each starting on a right-hand (odd) page."""
     writer = PdfWriter()
-    for title, file in members:
+    stamped: dict[str, list] = {}
+    for title, lesson_id, _, _, source in members:
+        if isinstance(source, tuple):
+            handout, index = source
+            if handout not in stamped:
+                item = next(i for i in cls.lessons if i.lesson.id == lesson_id)
+                stamped[handout] = _stamped(cls, item, where(handout), files[handout], content, templates)
+            pages = stamped[handout][index]
+        else:
+            pages = PdfReader(source).pages
         start = len(writer.pages)
-        reader = PdfReader(file)
-        for page in reader.pages:
+        for page in pages:
             writer.add_page(page)
         writer.add_outline_item(title=title, page_number=start)
         if len(writer.pages) % 2:
-            box = reader.pages[0].mediabox
+            box = pages[0].mediabox
             writer.add_blank_page(width=box.width, height=box.height)
-    writer.add_metadata({"/Title": "Print pack", "/Producer": f"kit {__version__}"})
-    # A fixed identifier keeps the pack byte-identical from build to build.
-    digest = hashlib.sha256(b"".join(t.encode() + f.read_bytes() for t, f in members)).digest()[:16]
-    from pypdf.generic import ArrayObject, ByteStringObject
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue(), len(writer.pages)
+    writer.add_metadata({"/Title": f"{cls.profile.name}: print pack", "/Producer": f"kit {__version__}"})
+    seed = "\0".join(m[0] + m[3] for m in members).encode()
+    return finish(writer, seed), len(writer.pages)
 
 
-def manifest(cls, files: list[dict], sources: dict, templates_digest: str) -> str:
+def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) -> str:
     """manifest.json: every file with its hash, pages, kind, lesson and student; what it was built from."""
     data = {
         "class": cls.id,
@@ -55,7 +144,7 @@ def manifest(cls, files: list[dict], sources: dict, templates_digest: str) -> st
             "class_sha256": cls.digest,
             "lessons": [{"id": item.lesson.id, "file": item.lesson.path,
                          "questions": [q.id for q in item.lesson.questions]} for item in cls.lessons],
-            "sources": sorted(sources),
+            "sources": sources,
             "templates_sha256": templates_digest,
         },
     }
@@ -72,7 +161,7 @@ def index_page(cls, files: list[dict], templates: Path = TEMPLATES) -> str:
         by_lesson.append({"lesson": item.lesson, "files": sorted(rows, key=lambda f: (f["student"], f["kind"]))})
     packs = [f for f in files if f["kind"] == "print-pack"]
     return env.get_template("index.html.j2").render(cls=cls, profile=cls.profile, lessons=by_lesson, packs=packs,
-                                                     size=_size)
+                                                     students=cls.students, size=_size)
 
 
 def _size(count: int) -> str:
@@ -89,11 +178,3 @@ def zip_folder(entries: list[tuple[str, Path]], name: str) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, file.read_bytes(), compresslevel=6)
     return buffer.getvalue()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

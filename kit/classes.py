@@ -54,6 +54,7 @@ class ClassProfile(Model):
     teacher_edition: bool = True
     roster: str | None = None
     shuffle: bool = False
+    student_files: bool = False
     lessons: tuple[ClassLessonSpec, ...] = Field(min_length=1)
 
 

@@ -92,11 +92,12 @@ class Printer:
             self._sheets[key] = self.base + [CSS(string=extra, font_config=self.fonts)]
         return self._sheets[key]
 
-    def render(self, html: str, paper: str = "a4", large: bool = False, name: str = "document"):
-        """Lay out one document; returns the WeasyPrint Document and its warnings."""
+    def render(self, html: str, paper: str = "a4", large: bool = False, bare: bool = False):
+        """Lay out one document (`bare`: with fonts only, no handout stylesheet); returns it and its warnings."""
+        sheets = self.base[:1] if bare else self.sheets(paper, large)
         with collect_warnings() as warnings:
             document = HTML(string=html, base_url=str(self.templates) + "/", url_fetcher=self.fetcher).render(
-                stylesheets=self.sheets(paper, large), font_config=self.fonts, pdf_tags=True)
+                stylesheets=sheets, font_config=self.fonts, pdf_tags=True)
         for page in document.pages:
             _trim_line_numbers(page._page_box)
         return document, list(warnings)
@@ -137,10 +138,17 @@ def init_worker(content: str, templates: str) -> None:
     _WORKER = Printer(Path(content), Path(templates))
 
 
-def render_to(html: str, paper: str, large: bool, target: str) -> tuple[int, str, list[str]]:
-    """Print one document into `target`; returns its page count, sha256 and WeasyPrint warnings."""
+def render_to(html: str, paper: str, large: bool, target: str):
+    """Print one document into `target`: page count, sha256, warnings, where the name line's label ends."""
+    from .copies import find_name_label
+    from .write import atomic_write
+
     document, warnings = _WORKER.render(html, paper, large)
     data = _WORKER.pdf(document, html)
-    from .write import atomic_write
     atomic_write(Path(target), data)
-    return len(document.pages), hashlib.sha256(data).hexdigest(), warnings
+    return len(document.pages), hashlib.sha256(data).hexdigest(), warnings, find_name_label(document)
+
+
+def printer() -> Printer:
+    """This process's Printer (the build's parent uses it for name overlays)."""
+    return _WORKER

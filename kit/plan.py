@@ -65,11 +65,11 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
             copies = tuple((name, order) for name, order in item.orders)
             jobs.append(Job(f"{cls.id}/{lesson.id}-teacher.pdf", lesson,
                             _replace(base, teacher=True, copies=copies), "teacher", cls.id))
+        # Without a shuffle every named copy is the class handout with a name stamped on it
+        # (kit/copies.py); only shuffled copies need a render of their own.
         orders = dict(item.orders)
-        for index, name in enumerate(cls.students, start=1):
-            questions = lesson.questions
-            if name in orders:
-                questions = tuple(questions[n - 1] for n in orders[name])
+        for index, name in enumerate(cls.students if p.shuffle else (), start=1):
+            questions = tuple(lesson.questions[n - 1] for n in orders[name])
             jobs.append(Job(f"{cls.id}/students/{student_slug(index, name)}/{lesson.id}-student.pdf", lesson,
                             _replace(base, student=name, questions=questions), "student", cls.id, name,
                             keep_html=False))

@@ -25,6 +25,7 @@ paper: letter
 large_print: true
 roster: tenth.csv
 shuffle: {shuffle}
+student_files: true
 lessons:
   - id: sample
     include: [s-added, s-equal, s-context]
@@ -96,11 +97,40 @@ def test_difficulty_ceiling(mini, tmp_path):
     assert "In your own words" in text  # easy
 
 
+NAMES = ["Ana Müller", "Bo Chen", "Ciara O'Neil"]
+
+
 def test_roster_copies_carry_their_names(built):
-    for index, name in enumerate(["Ana Müller", "Bo Chen", "Ciara O'Neil"], start=1):
+    for index, name in enumerate(NAMES, start=1):
         copy = built / "tenth" / "students" / student_slug(index, name) / "sample-student.pdf"
-        assert f"Name: {name}" in text_of(copy)
+        first = PdfReader(copy).pages[0].extract_text()
+        assert name in first and all(other not in first for other in NAMES if other != name)
     assert student_slug(1, "Ana Müller") == "01-ana-muller"
+    pack = PdfReader(built / "tenth" / "tenth-print-pack.pdf")
+    firsts = [pack.pages[pack.get_destination_page_number(item)].extract_text() for item in pack.outline]
+    assert [next(n for n in NAMES if n in text) for text in firsts] == NAMES
+
+
+def _positions(page) -> dict[str, tuple[float, float]]:
+    found = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.setdefault(text.strip(), (tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_stamped_name_sits_on_the_name_line(built, mini, tmp_path):
+    """The stamped name stands where a rendered copy prints it: on the label's line, just after it."""
+    copy = PdfReader(built / "tenth" / "students" / "01-ana-muller" / "sample-student.pdf")
+    stamped = _positions(copy.pages[0])
+    make_class(mini, shuffle=True)  # shuffled copies are rendered with the name in the HTML
+    build(mini, tmp_path / "out", classes=["tenth"])
+    rendered = _positions(PdfReader(tmp_path / "out" / "tenth" / "students" / "01-ana-muller" / "sample-student.pdf").pages[0])
+    assert abs(stamped["Ana Müller"][1] - stamped["Name"][1]) < 1
+    assert abs(stamped["Ana Müller"][0] - rendered["Ana Müller"][0]) < 1.5
+    assert abs(stamped["Ana Müller"][1] - rendered["Ana Müller"][1]) < 1.5
 
 
 def test_print_pack_starts_every_handout_on_a_right_hand_page(built):
