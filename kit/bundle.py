@@ -14,7 +14,7 @@ from pypdf import PdfReader, PdfWriter
 from . import TEMPLATES, __version__
 from .cache import reusable
 from .classes import student_slug
-from .copies import finish, overlay_html, stamp, write_pages
+from .copies import NamedCopies, finish, overlay_html, write_copy
 from .write import atomic_write
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -33,6 +33,13 @@ def bundle_class(cls, jobs, files, state, output, staging, digest, templates, co
 
     p = cls.profile
     stamped = bool(cls.students) and not p.shuffle
+    named: dict[str, NamedCopies] = {}
+
+    def copies_of(handout: str, item) -> NamedCopies:
+        if handout not in named:
+            named[handout] = _stamped(cls, item, where(handout), files[handout], content, templates)
+        return named[handout]
+
     members = []  # (title, lesson id, student, key, pages-or-file)
     for item in cls.lessons:
         lesson = item.lesson
@@ -42,7 +49,6 @@ def bundle_class(cls, jobs, files, state, output, staging, digest, templates, co
                 rel = f"{cls.id}/students/{student_slug(index, name)}/{lesson.id}-student.pdf"
                 members.append((f"{name}: {lesson.spec.title}", lesson.id, name, files[rel]["key"], where(rel)))
         elif stamped:
-            copies = None
             for index, name in enumerate(cls.students, start=1):
                 key = hashlib.sha256(f"{files[handout]['key']}\0{name}".encode()).hexdigest()
                 members.append((f"{name}: {lesson.spec.title}", lesson.id, name, key, (handout, index - 1)))
@@ -53,9 +59,9 @@ def bundle_class(cls, jobs, files, state, output, staging, digest, templates, co
                     if reusable(state.get(rel), key, output / rel):
                         files[rel] = {**state[rel], "group": cls.id}
                         continue
-                    copies = copies or _stamped(cls, item, where(handout), files[handout], content, templates)
-                    data = write_pages(copies[index - 1], f"{lesson.spec.title} ({name})")
-                    stage(rel, data, "student", key, len(copies[index - 1]), lesson.id, name)
+                    copies = copies_of(handout, item)
+                    data = write_copy(copies, index - 1, f"{lesson.spec.title} ({name})")
+                    stage(rel, data, "student", key, copies.pages, lesson.id, name)
         else:
             members.append((lesson.spec.title, lesson.id, "", files[handout]["key"], where(handout)))
     pack = f"{cls.id}/{cls.id}-print-pack.pdf"
@@ -63,7 +69,7 @@ def bundle_class(cls, jobs, files, state, output, staging, digest, templates, co
     if reusable(state.get(pack), key, output / pack):
         files[pack] = {**state[pack], "group": cls.id}
     else:
-        data, pages = print_pack(cls, members, files, where, content, templates)
+        data, pages = print_pack(cls, members, copies_of)
         stage(pack, data, "print-pack", key, pages)
     listing = [{"path": rel.removeprefix(f"{cls.id}/"), "sha256": f["sha256"], "pages": f["pages"], "size": f["size"],
                 "kind": f["kind"], "lesson": f.get("lesson", ""), "student": f.get("student", "")}
@@ -99,28 +105,24 @@ def _stamped(cls, item, handout: Path, entry: dict, content, templates):
     document, warnings = pdf.printer().render(html, cls.profile.paper, False, bare=True)
     if warnings:
         raise RenderError(Problem(str(handout), 1, 1, f"printing names: {warnings[0]}", "report this"))
-    return stamp(handout, document.write_pdf())
+    return NamedCopies(handout, document.write_pdf())
 
 
-def print_pack(cls, members, files, where, content, templates) -> tuple[bytes, int]:
+def print_pack(cls, members, copies_of) -> tuple[bytes, int]:
     """One PDF of every handout in order, each starting on a right-hand (odd) page."""
     writer = PdfWriter()
-    stamped: dict[str, list] = {}
     for title, lesson_id, _, _, source in members:
+        start = len(writer.pages)
         if isinstance(source, tuple):
             handout, index = source
-            if handout not in stamped:
-                item = next(i for i in cls.lessons if i.lesson.id == lesson_id)
-                stamped[handout] = _stamped(cls, item, where(handout), files[handout], content, templates)
-            pages = stamped[handout][index]
+            item = next(i for i in cls.lessons if i.lesson.id == lesson_id)
+            copies_of(handout, item).add_to(writer, index)
         else:
-            pages = PdfReader(source).pages
-        start = len(writer.pages)
-        for page in pages:
-            writer.add_page(page)
+            for page in PdfReader(source).pages:
+                writer.add_page(page)
         writer.add_outline_item(title=title, page_number=start)
         if len(writer.pages) % 2:
-            box = pages[0].mediabox
+            box = writer.pages[start].mediabox
             writer.add_blank_page(width=box.width, height=box.height)
     writer.add_metadata({"/Title": f"{cls.profile.name}: print pack", "/Producer": f"kit {__version__}"})
     seed = "\0".join(m[0] + m[3] for m in members).encode()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
 NAME_EM = 0.857  # the name line's font size in rem, as in handout.css
 NAME_GAP_EM = 0.3  # .student-name's margin-left
@@ -44,25 +45,59 @@ def overlay_html(names: list[str], at: tuple[float, float], paper: str, large: b
             f'</style></head><body>{pages}</body></html>')
 
 
-def stamp(handout: Path, overlay: bytes) -> list[list[PageObject]]:
-    """For each overlay page, the handout's pages with that name stamped on the first."""
-    reader = PdfReader(handout)
-    names = PdfReader(io.BytesIO(overlay))
-    box = reader.pages[0].mediabox
-    copies = []
-    for name_page in names.pages:
-        first = PageObject.create_blank_page(width=box.width, height=box.height)
-        first.merge_page(reader.pages[0])
-        first.merge_page(name_page)
-        copies.append([first, *reader.pages[1:]])
-    return copies
+class NamedCopies:
+    """The class handout once per student, each with that student's name on its first page.
+
+    The name is drawn from a form XObject added after the page's own content, so the handout's
+    content streams and fonts are shared by every copy instead of being parsed and rewritten.
+    """
+
+    def __init__(self, handout: Path, overlay: bytes):
+        self.handout = PdfReader(handout)
+        self.names = PdfReader(io.BytesIO(overlay))
+
+    def __len__(self) -> int:
+        return len(self.names.pages)
+
+    @property
+    def pages(self) -> int:
+        return len(self.handout.pages)
+
+    def add_to(self, writer: PdfWriter, index: int) -> int:
+        """Append student `index`'s copy to `writer`; returns the page number its first page got."""
+        start = len(writer.pages)
+        first = None
+        for page in self.handout.pages:
+            added = writer.add_page(page)
+            first = first if first is not None else added
+        name_page = self.names.pages[index]
+        form = StreamObject()
+        form.set_data(name_page.get_contents().get_data())
+        form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                     NameObject("/BBox"): ArrayObject(name_page.mediabox),
+                     NameObject("/Resources"): name_page["/Resources"].clone(writer)})
+        resources = DictionaryObject(first["/Resources"].get_object())
+        xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+        xobjects[NameObject("/KitStudentName")] = writer._add_object(form)
+        resources[NameObject("/XObject")] = xobjects
+        first[NameObject("/Resources")] = resources
+        contents = first["/Contents"].get_object()
+        streams = list(contents) if isinstance(contents, ArrayObject) else [first.raw_get("/Contents")]
+        first[NameObject("/Contents")] = ArrayObject(
+            [self._stream(writer, b"q\n"), *streams, self._stream(writer, b"\nQ q /KitStudentName Do Q\n")])
+        return start
+
+    @staticmethod
+    def _stream(writer: PdfWriter, data: bytes):
+        stream = StreamObject()
+        stream.set_data(data)
+        return writer._add_object(stream)
 
 
-def write_pages(pages: list[PageObject], title: str) -> bytes:
-    """A standalone PDF of some pages (one student's copy)."""
+def write_copy(copies: NamedCopies, index: int, title: str) -> bytes:
+    """One student's copy as a file of its own."""
     writer = PdfWriter()
-    for page in pages:
-        writer.add_page(page)
+    copies.add_to(writer, index)
     writer.add_metadata({"/Title": title, "/Producer": "kit"})
     return finish(writer, title.encode())
 
