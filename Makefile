@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: kit test check system clean golden
+.PHONY: kit test check system clean golden bench
 
 kit: $(STAMP)
 	$(PY) build.py
@@ -14,6 +14,9 @@ test: $(STAMP)
 
 check: $(STAMP)
 	$(PY) build.py check
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
 
 golden: $(STAMP)
 	$(PY) -m tests.golden

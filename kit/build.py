@@ -63,12 +63,12 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            files, warnings, rendered = _render(keyed, state, output, staging, Renderer(templates, content),
-                                                (content, templates), workers, progress)
-            groups = {job.group for job in jobs}
-            for cls in kit.classes:
-                if cls.id in groups:
-                    bundle_class(cls, jobs, files, state, output, staging, digest, templates, content)
+            with _pool(workers, (content, templates)) as pool:
+                files, warnings, rendered = _render(keyed, state, output, staging, Renderer(templates, content),
+                                                    (content, templates), pool, progress)
+                groups = {job.group for job in jobs}
+                _bundle_all([c for c in kit.classes if c.id in groups], files, state,
+                            (output, staging, digest, templates, content), pool)
             kept = {rel: info for rel, info in state.items()
                     if info.get("group") not in groups and rel.removesuffix(".zip") not in groups}
             _commit(files, kept, state, output, staging)
@@ -79,7 +79,55 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
                   display_path(output), tuple(warnings))
 
 
-def _render(keyed, state, output, staging, renderer, folders, workers, progress):
+class _Pool:
+    """Spawned worker processes, started only if there is work for them (a no-op build has none)."""
+
+    def __init__(self, workers: int, folders):
+        self.workers, self.folders, self.executor = workers, tuple(map(str, folders)), None
+
+    def submit(self, fn, *args):
+        if self.executor is None:
+            from . import pdf  # importing WeasyPrint costs half a second: only when rendering
+            # spawn, not fork: a forked WeasyPrint/Pango state is not safe to share.
+            context = multiprocessing.get_context("spawn")
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pdf.init_worker,
+                                                initargs=self.folders, max_tasks_per_child=100)
+        return self.executor.submit(fn, *args)
+
+
+@contextmanager
+def _pool(workers: int | None, folders):
+    """A lazily started process pool, or None to work in this process."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        yield None
+        return
+    pool = _Pool(workers, folders)
+    try:
+        yield pool
+    finally:
+        if pool.executor is not None:
+            pool.executor.shutdown(cancel_futures=True)
+
+
+def _bundle_all(classes, files, state, where, pool) -> None:
+    """Each class's copies, print pack, index, manifest and zip; in parallel when there is a pool."""
+    def subset(entries, cls):
+        return {rel: f for rel, f in entries.items() if rel.startswith(f"{cls.id}/") or rel == f"{cls.id}.zip"}
+    # A class whose handouts are all unchanged only refreshes its index and manifest: cheaper here
+    # than in a worker process that would first have to start.
+    heavy = [c for c in classes if any(f.get("new") for f in subset(files, c).values())]
+    if pool is None or len(heavy) < 2:
+        heavy = []
+    for cls in classes:
+        if cls not in heavy:
+            files.update(bundle_class(cls, subset(files, cls), subset(state, cls), *where))
+    futures = [pool.submit(bundle_class, cls, subset(files, cls), subset(state, cls), *where) for cls in heavy]
+    for future in futures:
+        files.update(future.result())
+
+
+def _render(keyed, state, output, staging, renderer, folders, pool, progress):
     """Print each document whose key changed into staging; the others stay as they are."""
     files: dict[str, dict] = {}
     todo = []
@@ -116,22 +164,18 @@ def _render(keyed, state, output, staging, renderer, folders, workers, progress)
         return files, warnings, 0
     from . import pdf
     args = [(html, job.edition.paper, job.edition.large_print, str(staging / job.path)) for job, html, _ in todo]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    if workers == 1 or len(todo) < 4:
-        pdf.init_worker(*map(str, folders))
-        results = ((i, pdf.render_to(*a)) for i, a in enumerate(args))
-        for i, result in results:
-            _done(todo[i], result, files, warnings, staging)
+    if pool is None or len(todo) < 2:
+        if pdf.printer() is None:
+            pdf.init_worker(*map(str, folders))
+        for i, a in enumerate(args):
+            _done(todo[i], pdf.render_to(*a), files, warnings, staging)
             tick(todo[i][0])
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=pdf.init_worker,
-                                 initargs=tuple(map(str, folders)), max_tasks_per_child=100) as pool:
-            futures = {pool.submit(pdf.render_to, *a): i for i, a in enumerate(args)}
-            for future in as_completed(futures):
-                i = futures[future]
-                _done(todo[i], future.result(), files, warnings, staging)
-                tick(todo[i][0])
+        futures = {pool.submit(pdf.render_to, *a): i for i, a in enumerate(args)}
+        for future in as_completed(futures):
+            i = futures[future]
+            _done(todo[i], future.result(), files, warnings, staging)
+            tick(todo[i][0])
     return files, warnings, len(todo)
 
 

@@ -20,16 +20,18 @@ from .write import atomic_write
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def bundle_class(cls, jobs, files, state, output, staging, digest, templates, content) -> None:
-    """Everything a class folder holds beyond its rendered handouts."""
+def bundle_class(cls, files, state, output, staging, digest, templates, content) -> dict:
+    """Everything a class folder holds beyond its rendered handouts; returns the class's file entries."""
     def where(rel):
         return staging / rel if files[rel].get("new") else output / rel
 
     def stage(rel, data: bytes, kind: str, key: str = "", pages: int = 0, lesson: str = "", student: str = ""):
         sha = hashlib.sha256(data).hexdigest()
         files[rel] = {"key": key or sha, "sha256": sha, "size": len(data), "pages": pages, "kind": kind,
-                      "group": cls.id, "lesson": lesson, "student": student, "new": True}
-        atomic_write(staging / rel, data)
+                      "group": cls.id, "lesson": lesson, "student": student}
+        if not reusable(state.get(rel), key or sha, output / rel):  # unchanged files keep their date
+            files[rel]["new"] = True
+            atomic_write(staging / rel, data)
 
     p = cls.profile
     stamped = bool(cls.students) and not p.shuffle
@@ -89,6 +91,7 @@ def bundle_class(cls, jobs, files, state, output, staging, digest, templates, co
         entries = [(rel.removeprefix(f"{cls.id}/"), where(rel)) for rel, f in sorted(files.items())
                    if f.get("group") == cls.id and rel.startswith(f"{cls.id}/")]
         stage(zip_rel, zip_folder(entries, cls.id), "zip", zip_key)
+    return files
 
 
 def _stamped(cls, item, handout: Path, entry: dict, content, templates):
@@ -177,6 +180,7 @@ def zip_folder(entries: list[tuple[str, Path]], name: str) -> bytes:
         for rel, file in sorted(entries):
             info = zipfile.ZipInfo(f"{name}/{rel}", date_time=ZIP_DATE)
             info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, file.read_bytes(), compresslevel=6)
+            # PDFs are compressed already; deflating them again costs time and saves almost nothing.
+            info.compress_type = zipfile.ZIP_STORED if rel.endswith(".pdf") else zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.read_bytes())
     return buffer.getvalue()
