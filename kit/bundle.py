@@ -37,9 +37,10 @@ def bundle_class(cls, files, state, output, staging, digest, templates, content)
     stamped = bool(cls.students) and not p.shuffle
     named: dict[str, NamedCopies] = {}
 
-    def copies_of(handout: str, item) -> NamedCopies:
-        if handout not in named:
-            named[handout] = _stamped(cls, item, where(handout), files[handout], content, templates)
+    def copies_of(handout: str) -> NamedCopies:
+        if not named:  # one overlay document holds every name for every handout of the class
+            handouts = [f"{cls.id}/{i.lesson.id}-student.pdf" for i in cls.lessons]
+            named.update(_stamped(cls, {h: where(h) for h in handouts}, files, content, templates))
         return named[handout]
 
     members = []  # (title, lesson id, student, key, pages-or-file)
@@ -61,7 +62,7 @@ def bundle_class(cls, files, state, output, staging, digest, templates, content)
                     if reusable(state.get(rel), key, output / rel):
                         files[rel] = {**state[rel], "group": cls.id}
                         continue
-                    copies = copies_of(handout, item)
+                    copies = copies_of(handout)
                     data = write_copy(copies, index - 1, f"{lesson.spec.title} ({name})")
                     stage(rel, data, "student", key, copies.pages, lesson.id, name)
         else:
@@ -94,21 +95,24 @@ def bundle_class(cls, files, state, output, staging, digest, templates, content)
     return files
 
 
-def _stamped(cls, item, handout: Path, entry: dict, content, templates):
-    """The class handout once per student, each with the student's name on the first page."""
+def _stamped(cls, handouts: dict[str, Path], files, content, templates) -> dict[str, NamedCopies]:
+    """Each class handout once per student, each with the student's name on its first page."""
     from . import pdf
     from .errors import Problem, RenderError
 
     if pdf.printer() is None:
         pdf.init_worker(str(content), str(templates))
-    if not entry.get("name_at"):
-        raise RenderError(Problem(str(handout), 1, 1, "the handout has no name line to print names on",
-                                  "keep the element with class 'name-label' in student.html.j2"))
-    html = overlay_html(list(cls.students), tuple(entry["name_at"]), cls.profile.paper, cls.profile.large_print)
+    for rel in handouts:
+        if not files[rel].get("name_at"):
+            raise RenderError(Problem(rel, 1, 1, "the handout has no name line to print names on",
+                                      "keep the element with class 'name-label' in student.html.j2"))
+    places = [tuple(files[rel]["name_at"]) for rel in handouts]
+    html = overlay_html(list(cls.students), places, cls.profile.paper, cls.profile.large_print)
     document, warnings = pdf.printer().render(html, cls.profile.paper, False, bare=True)
     if warnings:
-        raise RenderError(Problem(str(handout), 1, 1, f"printing names: {warnings[0]}", "report this"))
-    return NamedCopies(handout, document.write_pdf())
+        raise RenderError(Problem(cls.path, 1, 1, f"printing names: {warnings[0]}", "report this"))
+    names = PdfReader(io.BytesIO(document.write_pdf()))
+    return {rel: NamedCopies(path, names, i * len(cls.students)) for i, (rel, path) in enumerate(handouts.items())}
 
 
 def print_pack(cls, members, copies_of) -> tuple[bytes, int]:
@@ -118,8 +122,7 @@ def print_pack(cls, members, copies_of) -> tuple[bytes, int]:
         start = len(writer.pages)
         if isinstance(source, tuple):
             handout, index = source
-            item = next(i for i in cls.lessons if i.lesson.id == lesson_id)
-            copies_of(handout, item).add_to(writer, index)
+            copies_of(handout).add_to(writer, index)
         else:
             for page in PdfReader(source).pages:
                 writer.add_page(page)

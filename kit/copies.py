@@ -29,20 +29,22 @@ def find_name_label(document) -> tuple[float, float] | None:
     return found[0] if found else None
 
 
-def overlay_html(names: list[str], at: tuple[float, float], paper: str, large: bool) -> str:
-    """One page per student holding only the name, placed where the class handout's name line is."""
+def overlay_html(names: list[str], places: list[tuple[float, float]], paper: str, large: bool) -> str:
+    """For each handout's name-line position, one page per student holding only the name."""
     import html as escape
 
-    root = 16 if large else 10.5
-    size = NAME_EM * root
-    left = at[0] + NAME_GAP_EM * size * 4 / 3
-    pages = "".join(f'<div class="p"><strong>{escape.escape(n)}</strong></div>' for n in names)
+    size = NAME_EM * (16 if large else 10.5)
+    pages = []
+    for x, y in places:
+        left = x + NAME_GAP_EM * size * 4 / 3
+        style = f"left: {left:.3f}px; top: {y:.3f}px"
+        pages += [f'<div class="p"><strong style="{style}">{escape.escape(n)}</strong></div>' for n in names]
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>names</title><style>'
             f'@page {{ size: {"letter" if paper == "letter" else "A4"}; margin: 0; }}'
             f'body {{ margin: 0; }} .p {{ position: relative; break-after: page; height: 10px; }}'
-            f'.p strong {{ position: absolute; left: {left:.3f}px; top: {at[1]:.3f}px; white-space: nowrap;'
+            f'.p strong {{ position: absolute; white-space: nowrap;'
             f' font: bold {size:.3f}pt/1.45 "Kit Sans", "Kit CJK"; color: #111; }}'
-            f'</style></head><body>{pages}</body></html>')
+            f'</style></head><body>{"".join(pages)}</body></html>')
 
 
 class NamedCopies:
@@ -52,12 +54,9 @@ class NamedCopies:
     content streams and fonts are shared by every copy instead of being parsed and rewritten.
     """
 
-    def __init__(self, handout: Path, overlay: bytes):
+    def __init__(self, handout: Path, names: PdfReader, offset: int = 0):
         self.handout = PdfReader(handout)
-        self.names = PdfReader(io.BytesIO(overlay))
-
-    def __len__(self) -> int:
-        return len(self.names.pages)
+        self.names, self.offset = names, offset
 
     @property
     def pages(self) -> int:
@@ -70,7 +69,7 @@ class NamedCopies:
         for page in self.handout.pages:
             added = writer.add_page(page)
             first = first if first is not None else added
-        name_page = self.names.pages[index]
+        name_page = self.names.pages[self.offset + index]
         form = StreamObject()
         form.set_data(name_page.get_contents().get_data())
         form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
