@@ -14,7 +14,7 @@ from pypdf import PdfReader, PdfWriter
 from . import TEMPLATES, __version__
 from .cache import reusable
 from .classes import student_slug
-from .copies import NamedCopies, finish, overlay_html, write_copy
+from .copies import NamedCopies, finish, overlay_html
 from .write import atomic_write
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -63,7 +63,7 @@ def bundle_class(cls, files, state, output, staging, digest, templates, content)
                         files[rel] = {**state[rel], "group": cls.id}
                         continue
                     copies = copies_of(handout)
-                    data = write_copy(copies, index - 1, f"{lesson.spec.title} ({name})")
+                    data = copies.write_copy(index - 1, f"{lesson.spec.title} ({name})")
                     stage(rel, data, "student", key, copies.pages, lesson.id, name)
         else:
             members.append((lesson.spec.title, lesson.id, "", files[handout]["key"], where(handout)))

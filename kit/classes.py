@@ -19,7 +19,6 @@ from pydantic import Field, model_validator
 from . import yamlfile
 from .errors import Collector, KitError, Problem
 from .models import DIFFICULTIES, Id, Model, Question, Short, Text
-from .validate import validate
 
 MAX_STUDENTS = 500
 
@@ -141,22 +140,11 @@ def read_roster(file: Path, path: str) -> tuple[str, ...]:
 
 def load_classes(root: Path, lessons: dict, broken: set[str], problems: Collector) -> tuple[ClassPlan, ...]:
     """Every class profile in content/classes/, checked against the kit's lessons."""
-    from .content import _files, _show  # the content loader shares its file rules
+    from .content import load_all  # the content loader's file rules apply to classes too
 
     plans = []
-    for file in _files(root / "classes", "*.yaml", problems, root):
-        path = _show(file, root)
-        try:
-            doc = yamlfile.load(file, path)
-            profile = validate(doc, ClassProfile)
-        except KitError as exc:
-            problems.extend(exc)
-            continue
-        if profile.id != file.stem:
-            problems.append(doc.problem(("id",), f"id '{profile.id}' does not match the file name '{file.name}'",
-                                        f"rename the file to {profile.id}.yaml or set id: {file.stem}"))
-            continue
-        plan = _plan(profile, doc, file, root, lessons, broken, problems)
+    for profile, doc in load_all(root / "classes", "*.yaml", ClassProfile, problems, root).values():
+        plan = _plan(profile, doc, root / "classes" / f"{profile.id}.yaml", root, lessons, broken, problems)
         if plan:
             plans.append(plan)
     return tuple(sorted(plans, key=lambda p: p.id))
@@ -207,8 +195,8 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
 
 
 def _display(file: Path, root: Path) -> str:
-    from .content import _show
-    return _show(file, root)
+    from .content import shown
+    return shown(file, root)
 
 
 def _questions(lesson, spec: ClassLessonSpec, doc, i: int, problems) -> tuple[Question, ...] | None:

@@ -79,11 +79,11 @@ def load_kit(root: Path) -> Kit:
         raise KitError(Problem(str(root), 1, 1, "content folder not found",
                                "pass --content DIR pointing at a folder with lessons/ and sources/"))
     problems = Collector()
-    sources = _load_all(root / "sources", "*.yaml", Source, problems, root)
+    sources = load_all(root / "sources", "*.yaml", Source, problems, root)
     contexts, broken = {}, set()
-    for file in _files(root / "context", "*.md", problems, root):
+    for file in content_files(root / "context", "*.md", problems, root):
         try:
-            context = load_context(file, _show(file, root))
+            context = load_context(file, shown(file, root))
             contexts[context.id] = context
         except KitError as exc:
             problems.extend(exc)
@@ -94,7 +94,7 @@ def load_kit(root: Path) -> Kit:
     glossary = glossary or Glossary()
     timeline = _load_one(root / "timeline.yaml", Timeline, problems, root) or Timeline()
     _check_shared(root, glossary, timeline, problems)
-    specs = _load_all(root / "lessons", "*.yaml", LessonSpec, problems, root, keep_docs=True)
+    specs = load_all(root / "lessons", "*.yaml", LessonSpec, problems, root)
     lessons = []
     texts = {sid: SourceText([s.text for s in src.sentences]) for sid, (src, _) in sources.items()}
     for spec, doc in specs.values():
@@ -103,7 +103,7 @@ def load_kit(root: Path) -> Kit:
             lessons.append(lesson)
         else:
             broken.add(spec.id)
-    broken |= {f.stem for f in _files(root / "lessons", "*.yaml", Collector(), root)} - set(specs)
+    broken |= {f.stem for f in content_files(root / "lessons", "*.yaml", Collector(), root)} - set(specs)
     from .classes import load_classes  # classes build on resolved lessons
     classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems)
     if not problems.problems:
@@ -117,26 +117,26 @@ def _check_glyphs(root: Path, problems: Collector) -> None:
     """Every character in content is printable with the bundled fonts (no empty boxes on paper)."""
     for file in sorted(root.rglob("*")):
         if file.suffix in (".yaml", ".md", ".csv") and file.is_file() and not file.is_symlink():
-            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), _show(file, root)):
+            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), shown(file, root)):
                 problems.append(problem)
 
 
-def _show(file: Path, root: Path) -> str:
+def shown(file: Path, root: Path) -> str:
     return display_path(file, root)
 
 
-def _files(folder: Path, pattern: str, problems: Collector, root: Path) -> list[Path]:
+def content_files(folder: Path, pattern: str, problems: Collector, root: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     files = sorted(folder.glob(pattern))
     if len(files) > MAX_FILES:
-        problems.add(_show(folder, root), 1, 1, f"{len(files)} files, over the limit of {MAX_FILES}",
+        problems.add(shown(folder, root), 1, 1, f"{len(files)} files, over the limit of {MAX_FILES}",
                      "split the kit into several content folders")
         return []
     out = []
     for file in files:
         if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-            problems.add(_show(file, root), 1, 1, "link points outside the content folder",
+            problems.add(shown(file, root), 1, 1, "link points outside the content folder",
                          "copy the file into the content folder instead of linking to it")
         elif file.is_file():
             out.append(file)
@@ -147,17 +147,17 @@ def _load_one(file: Path, model, problems: Collector, root: Path):
     if not file.exists():
         return None
     try:
-        return validate(yamlfile.load(file, _show(file, root)), model)
+        return validate(yamlfile.load(file, shown(file, root)), model)
     except KitError as exc:
         problems.extend(exc)
         return None
 
 
-def _load_all(folder: Path, pattern: str, model, problems: Collector, root: Path, keep_docs=True) -> dict:
+def load_all(folder: Path, pattern: str, model, problems: Collector, root: Path) -> dict:
     """Every file of a kind, keyed by id, each id matching its file name."""
     out: dict = {}
-    for file in _files(folder, pattern, problems, root):
-        path = _show(file, root)
+    for file in content_files(folder, pattern, problems, root):
+        path = shown(file, root)
         try:
             doc = yamlfile.load(file, path)
             item = validate(doc, model)
@@ -210,7 +210,7 @@ def _check_shared(root: Path, glossary: Glossary, timeline: Timeline, problems: 
     for i, term in enumerate(glossary.terms):
         key = term.term.casefold()
         if key in seen:
-            problems.add(_show(root / "glossary.yaml", root), 1, 1,
+            problems.add(shown(root / "glossary.yaml", root), 1, 1,
                          f"term '{term.term}' is defined twice (items {seen[key] + 1} and {i + 1})",
                          "keep one definition")
         seen[key] = i
@@ -294,6 +294,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
     events.sort(key=lambda e: _date_key(e.date))
     if len(problems.problems) > before:
         return None
+    terms.sort(key=lambda t: t.term.casefold())
     return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events))
 
 

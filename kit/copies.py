@@ -65,10 +65,19 @@ class NamedCopies:
     def add_to(self, writer: PdfWriter, index: int) -> int:
         """Append student `index`'s copy to `writer`; returns the page number its first page got."""
         start = len(writer.pages)
-        first = None
-        for page in self.handout.pages:
-            added = writer.add_page(page)
-            first = first if first is not None else added
+        added = [writer.add_page(page) for page in self.handout.pages]
+        self._stamp(writer, added[0], index)
+        return start
+
+    def write_copy(self, index: int, title: str) -> bytes:
+        """Student `index`'s copy as a file of its own, keeping the handout's tags and bookmarks."""
+        writer = PdfWriter(clone_from=self.handout)
+        self._stamp(writer, writer.pages[0], index)
+        writer.add_metadata({"/Title": title})
+        return finish(writer, title.encode())
+
+    def _stamp(self, writer: PdfWriter, first, index: int) -> None:
+        """Draw the name after the page's own content, as an artifact (not part of the tag tree)."""
         name_page = self.names.pages[self.offset + index]
         form = StreamObject()
         form.set_data(name_page.get_contents().get_data())
@@ -82,23 +91,15 @@ class NamedCopies:
         first[NameObject("/Resources")] = resources
         contents = first["/Contents"].get_object()
         streams = list(contents) if isinstance(contents, ArrayObject) else [first.raw_get("/Contents")]
-        first[NameObject("/Contents")] = ArrayObject(
-            [self._stream(writer, b"q\n"), *streams, self._stream(writer, b"\nQ q /KitStudentName Do Q\n")])
-        return start
+        first[NameObject("/Contents")] = ArrayObject([
+            self._stream(writer, b"q\n"), *streams,
+            self._stream(writer, b"\nQ /Artifact BMC q /KitStudentName Do Q EMC\n")])
 
     @staticmethod
     def _stream(writer: PdfWriter, data: bytes):
         stream = StreamObject()
         stream.set_data(data)
         return writer._add_object(stream)
-
-
-def write_copy(copies: NamedCopies, index: int, title: str) -> bytes:
-    """One student's copy as a file of its own."""
-    writer = PdfWriter()
-    copies.add_to(writer, index)
-    writer.add_metadata({"/Title": title, "/Producer": "kit"})
-    return finish(writer, title.encode())
 
 
 def finish(writer: PdfWriter, seed: bytes) -> bytes:

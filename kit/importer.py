@@ -126,7 +126,7 @@ def _header(text: str, path: str, line: int) -> dict:
 def _join_pages(pages: list[str], repairs: list[dict]) -> str:
     """Rejoin words and sentences that a page break cut in two."""
     text = pages[0]
-    for number, page in enumerate(pages[1:], start=2):
+    for number, page in enumerate(pages[1:], start=3):  # page 1 is the archive's header page
         tail, head = " ".join(text.split(" ")[-3:]), " ".join(page.split(" ")[:3])
         if re.search(r"\w-$", text) and re.match(r"[a-z]", page):
             repairs.append({"kind": "word split across pages", "page": number,
@@ -279,7 +279,7 @@ def to_yaml_data(parsed: Parsed, source_id: str, imported_from: str) -> dict:
         "imported_from": imported_from,
         "import": {"sha256": parsed.meta["import_sha256"],
                    "debris_lines_dropped": parsed.meta["debris_lines_dropped"],
-                   "pages": len(parsed.pages) - 1},
+                   "pages": len(parsed.pages)},
         "repairs": parsed.repairs,
         "structure": parsed.parts,
         "sentences": [{"n": n, "text": s} for n, s in enumerate(parsed.sentences, start=1)],

@@ -14,7 +14,7 @@ _HYPHENATOR = pyphen.Pyphen(lang="en_US")
 def plain_text(markdown: str) -> str:
     """Markdown reduced to prose for word counts and readability."""
     text = re.sub(r"^#+\s*", "", markdown, flags=re.M)
-    text = re.sub(r"^\s*[-*]\s+", "", text, flags=re.M)
+    text = re.sub(r"^[ \t]*[-*][ \t]+", "", text, flags=re.M)
     return re.sub(r"[*_`]", "", text).strip()
 
 
@@ -59,8 +59,8 @@ def inventory(kit: Kit) -> dict:
                          "questions": [{"id": q.id, "prompt": q.prompt, "type": q.type, "difficulty": q.difficulty}
                                        for q in item.lesson.questions]} for item in c.lessons],
         } for c in kit.classes],
-        "glossary": len(kit.glossary.terms),
-        "timeline": len(kit.timeline.events),
+        "glossary": [{"term": t.term, "definition": t.definition, "original": t.original} for t in kit.glossary.terms],
+        "timeline": [{"date": e.date, "end": e.end, "event": e.event} for e in kit.timeline.events],
     }
 
 
@@ -79,7 +79,7 @@ def human(data: dict) -> str:
     for c in data["context"]:
         lines.append(f"context {c['id']}: {c['title']} ({c['words']} words, "
                      f"Flesch-Kincaid grade {c['flesch_kincaid']})")
-    lines.append(f"glossary: {data['glossary']} terms; timeline: {data['timeline']} events")
+    lines.append(f"glossary: {len(data['glossary'])} terms; timeline: {len(data['timeline'])} events")
     for lesson in data["lessons"]:
         types = sorted({q["type"] for q in lesson["questions"]})
         lines.append(f"lesson  {lesson['id']}: {lesson['title']} ({lesson['duration']} min, "

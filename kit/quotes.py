@@ -177,10 +177,10 @@ def _printed(tokens: list[Segment], m: re.Match) -> list[Segment]:
         if token.kind == "insertion" and m.group(f"lit{index}"):
             token = Segment("text", token.text)
         if token.kind == "text" and out and out[-1].kind == "text":
-            out[-1] = Segment("text", f"{out[-1].text} {token.text.strip()}")
+            out[-1] = Segment("text", out[-1].text + token.text)  # the quote's own spacing
         else:
-            out.append(Segment(token.kind, token.text.strip()))
-    return out
+            out.append(token)
+    return [Segment(s.kind, " ".join(s.text.split())) for s in out]
 
 
 def _first_difference(quote: str, passage: str) -> str:

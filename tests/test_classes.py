@@ -103,8 +103,11 @@ NAMES = ["Ana Müller", "Bo Chen", "Ciara O'Neil"]
 def test_roster_copies_carry_their_names(built):
     for index, name in enumerate(NAMES, start=1):
         copy = built / "tenth" / "students" / student_slug(index, name) / "sample-student.pdf"
-        first = PdfReader(copy).pages[0].extract_text()
+        reader = PdfReader(copy)
+        first = reader.pages[0].extract_text()
         assert name in first and all(other not in first for other in NAMES if other != name)
+        root = reader.trailer["/Root"]
+        assert "/StructTreeRoot" in root and bool(root["/MarkInfo"]["/Marked"])  # still an accessible PDF
     assert student_slug(1, "Ana Müller") == "01-ana-muller"
     pack = PdfReader(built / "tenth" / "tenth-print-pack.pdf")
     firsts = [pack.pages[pack.get_destination_page_number(item)].extract_text() for item in pack.outline]

@@ -41,7 +41,7 @@ def test_each_repair_is_listed_and_applied(letter):
     assert ("hyphen lost inside compound", "and on state-to-state relations of") in kinds
     assert ("space inside hyphenated word", "positions of Marxism-Leninism? Did you") in kinds
     joins = [r for r in letter.repairs if r["kind"] == "sentence split across pages"]
-    assert [r["page"] for r in joins] == [2, 4, 5]
+    assert [r["page"] for r in joins] == [3, 5, 6]  # page 1 is the header page
     assert "through honest and comradely consultations." in text
     assert "state-tostate" not in text and "Marxism- Leninism" not in text
     assert all("sentence" in r for r in letter.repairs)
