@@ -130,12 +130,36 @@ def _trim_line_numbers(box, quote=None) -> None:
 
 
 _WORKER: Printer | None = None
+_FOLDERS: tuple[str, str] = ("", "")
+# A worker whose resident memory passes this starts afresh: new fonts, new stylesheets, a full
+# collection (WeasyPrint's caches can grow when rendering in a loop, WeasyPrint issue #2130).
+MEMORY_LIMIT_MB = int(os.environ.get("KIT_WORKER_MEMORY_MB", "400"))
 
 
 def init_worker(content: str, templates: str) -> None:
     """Process-pool initializer: one Printer (fonts, parsed CSS) per worker process."""
-    global _WORKER
+    global _WORKER, _FOLDERS
+    _FOLDERS = (content, templates)
     _WORKER = Printer(Path(content), Path(templates))
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (not its peak)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _recycle_if_grown() -> None:
+    if resident_mb() > MEMORY_LIMIT_MB:
+        import gc
+        global _WORKER
+        _WORKER = None
+        gc.collect()
+        init_worker(*_FOLDERS)
 
 
 def render_to(html: str, paper: str, large: bool, target: str):
@@ -146,7 +170,10 @@ def render_to(html: str, paper: str, large: bool, target: str):
     document, warnings = _WORKER.render(html, paper, large)
     data = _WORKER.pdf(document, html)
     atomic_write(Path(target), data)
-    return len(document.pages), hashlib.sha256(data).hexdigest(), warnings, find_name_label(document)
+    pages, label = len(document.pages), find_name_label(document)
+    del document
+    _recycle_if_grown()
+    return pages, hashlib.sha256(data).hexdigest(), warnings, label
 
 
 def printer() -> Printer:
