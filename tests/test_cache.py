@@ -231,3 +231,15 @@ def test_a_worker_whose_memory_grows_starts_afresh(dept, monkeypatch):
     assert pdf.printer() is not first and pdf.printer() is not None
     assert result[0] == len(PdfReader(content.parent / "b.pdf").pages) > 0
     assert (content.parent / "a.pdf").read_bytes() == (content.parent / "b.pdf").read_bytes()
+
+
+def test_the_pool_keeps_going_past_hundreds_of_documents_per_worker(dept):
+    # CPython gh-115634: a pool with max_tasks_per_child stalls once a worker retires.
+    import os
+
+    from kit.build import _pool
+
+    with _pool(2, dept) as pool:
+        futures = [pool.submit(os.getpid) for _ in range(600)]
+        pids = {future.result(timeout=120) for future in futures}
+    assert 1 <= len(pids) <= 2

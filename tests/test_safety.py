@@ -189,7 +189,20 @@ def _complete(output: Path) -> None:
         assert not file.name.endswith(".tmp"), file
 
 
+def _pool_workers() -> set[int]:
+    """Process ids of multiprocessing workers on this machine (Linux /proc)."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if b"spawn_main" in (proc / "cmdline").read_bytes():
+                found.add(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
 def test_a_killed_build_leaves_complete_files_and_the_next_build_succeeds(tmp_path):
+    before = _pool_workers()
     content = _department(tmp_path)
     output = tmp_path / "out"
     subprocess.run(_build_cmd(content, output), check=True, cwd=ROOT)
@@ -209,6 +222,10 @@ def test_a_killed_build_leaves_complete_files_and_the_next_build_succeeds(tmp_pa
     _complete(output)
     assert "Sample lesson, edited" in (output / "lessons" / "sample" / "sample-student.html").read_text()
     assert not (output / ".kit-staging").exists()
+    deadline = time.monotonic() + 10
+    while _pool_workers() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _pool_workers() - before, "workers outlived the build that was killed"
 
 
 def test_two_builds_at_once_serialize_or_refuse(tmp_path):
