@@ -131,3 +131,14 @@ def test_a_question_is_never_split_from_its_answer_space():
 def test_golden_html():
     for name, html in golden_pages().items():
         assert html == (GOLDEN / name).read_text(encoding="utf-8"), f"run `make golden` if {name} changed on purpose"
+
+
+def test_question_ids_in_the_lesson_plan_become_printed_numbers():
+    from types import SimpleNamespace
+
+    from kit.render import question_refs
+
+    questions = [SimpleNamespace(id=i) for i in ("fc-first", "fc-first-required", "a")]
+    text = "Group 1: fc-first-required, then fc-first; a <b>and</b> fc-firstly, x-a, a-x stay."
+    assert str(question_refs(text, questions)) == (
+        "Group 1: Q2, then Q1; Q3 &lt;b&gt;and&lt;/b&gt; fc-firstly, x-a, a-x stay.")
