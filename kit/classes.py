@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from . import yamlfile
-from .errors import Collector, KitError, Problem
+from .errors import Collector, KitError, Problem, display_path
 from .models import DIFFICULTIES, Id, Model, Question, Short, Text
 
 MAX_STUDENTS = 500
@@ -161,7 +161,7 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
                                         "put the CSV file in content/classes/ and give its file name"))
         else:
             try:
-                students = read_roster(roster, _display(roster, root))
+                students = read_roster(roster, display_path(roster, root))
                 roster_text = roster.read_text("utf-8")
             except KitError as exc:
                 problems.extend(exc)
@@ -191,12 +191,7 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
     if len(problems.problems) > before:
         return None
     digest = hashlib.sha256((file.read_text("utf-8") + "\0" + roster_text).encode()).hexdigest()
-    return ClassPlan(profile, _display(file, root), tuple(class_lessons), students, digest)
-
-
-def _display(file: Path, root: Path) -> str:
-    from .content import shown
-    return shown(file, root)
+    return ClassPlan(profile, display_path(file, root), tuple(class_lessons), students, digest)
 
 
 def _questions(lesson, spec: ClassLessonSpec, doc, i: int, problems) -> tuple[Question, ...] | None:

@@ -83,7 +83,7 @@ def load_kit(root: Path) -> Kit:
     contexts, broken = {}, set()
     for file in content_files(root / "context", "*.md", problems, root):
         try:
-            context = load_context(file, shown(file, root))
+            context = load_context(file, display_path(file, root))
             contexts[context.id] = context
         except KitError as exc:
             problems.extend(exc)
@@ -117,12 +117,8 @@ def _check_glyphs(root: Path, problems: Collector) -> None:
     """Every character in content is printable with the bundled fonts (no empty boxes on paper)."""
     for file in sorted(root.rglob("*")):
         if file.suffix in (".yaml", ".md", ".csv") and file.is_file() and not file.is_symlink():
-            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), shown(file, root)):
+            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), display_path(file, root)):
                 problems.append(problem)
-
-
-def shown(file: Path, root: Path) -> str:
-    return display_path(file, root)
 
 
 def content_files(folder: Path, pattern: str, problems: Collector, root: Path) -> list[Path]:
@@ -130,13 +126,13 @@ def content_files(folder: Path, pattern: str, problems: Collector, root: Path) -
         return []
     files = sorted(folder.glob(pattern))
     if len(files) > MAX_FILES:
-        problems.add(shown(folder, root), 1, 1, f"{len(files)} files, over the limit of {MAX_FILES}",
+        problems.add(display_path(folder, root), 1, 1, f"{len(files)} files, over the limit of {MAX_FILES}",
                      "split the kit into several content folders")
         return []
     out = []
     for file in files:
         if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-            problems.add(shown(file, root), 1, 1, "link points outside the content folder",
+            problems.add(display_path(file, root), 1, 1, "link points outside the content folder",
                          "copy the file into the content folder instead of linking to it")
         elif file.is_file():
             out.append(file)
@@ -147,7 +143,7 @@ def _load_one(file: Path, model, problems: Collector, root: Path):
     if not file.exists():
         return None
     try:
-        return validate(yamlfile.load(file, shown(file, root)), model)
+        return validate(yamlfile.load(file, display_path(file, root)), model)
     except KitError as exc:
         problems.extend(exc)
         return None
@@ -157,7 +153,7 @@ def load_all(folder: Path, pattern: str, model, problems: Collector, root: Path)
     """Every file of a kind, keyed by id, each id matching its file name."""
     out: dict = {}
     for file in content_files(folder, pattern, problems, root):
-        path = shown(file, root)
+        path = display_path(file, root)
         try:
             doc = yamlfile.load(file, path)
             item = validate(doc, model)
@@ -210,7 +206,7 @@ def _check_shared(root: Path, glossary: Glossary, timeline: Timeline, problems: 
     for i, term in enumerate(glossary.terms):
         key = term.term.casefold()
         if key in seen:
-            problems.add(shown(root / "glossary.yaml", root), 1, 1,
+            problems.add(display_path(root / "glossary.yaml", root), 1, 1,
                          f"term '{term.term}' is defined twice (items {seen[key] + 1} and {i + 1})",
                          "keep one definition")
         seen[key] = i

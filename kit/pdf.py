@@ -71,7 +71,7 @@ class Printer:
     """One FontConfiguration and one parsed copy of each stylesheet for a whole build."""
 
     def __init__(self, content: Path, templates: Path = TEMPLATES):
-        self.templates = templates.resolve()
+        self.content, self.templates = Path(content), templates.resolve()
         self.fetcher = SafeFetcher([self.templates, Path(content)])
         self.fonts = FontConfiguration()
         self._sheets: dict[tuple, list[CSS]] = {}
@@ -130,7 +130,6 @@ def _trim_line_numbers(box, quote=None) -> None:
 
 
 _WORKER: Printer | None = None
-_FOLDERS: tuple[str, str] = ("", "")
 # A worker whose resident memory passes this starts afresh: new fonts, new stylesheets, a full
 # collection (WeasyPrint's caches can grow when rendering in a loop, WeasyPrint issue #2130).
 MEMORY_LIMIT_MB = int(os.environ.get("KIT_WORKER_MEMORY_MB", "400"))
@@ -138,8 +137,7 @@ MEMORY_LIMIT_MB = int(os.environ.get("KIT_WORKER_MEMORY_MB", "400"))
 
 def init_worker(content: str, templates: str) -> None:
     """Process-pool initializer: one Printer (fonts, parsed CSS) per worker process."""
-    global _WORKER, _FOLDERS
-    _FOLDERS = (content, templates)
+    global _WORKER
     _WORKER = Printer(Path(content), Path(templates))
 
 
@@ -166,17 +164,17 @@ def resident_mb() -> float:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return 0.0  # no /proc (not Linux): never recycle rather than recycle on a stale peak
 
 
 def _recycle_if_grown() -> None:
+    global _WORKER
     if resident_mb() > MEMORY_LIMIT_MB:
         import gc
-        global _WORKER
+        folders = (_WORKER.content, _WORKER.templates)
         _WORKER = None
         gc.collect()
-        init_worker(*_FOLDERS)
+        _WORKER = Printer(*folders)
 
 
 def render_to(html: str, paper: str, large: bool, target: str):
