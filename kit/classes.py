@@ -55,6 +55,9 @@ class ClassProfile(Model):
     shuffle: bool = False
     student_files: bool = False
     lessons: tuple[ClassLessonSpec, ...] = Field(min_length=1)
+    excerpts: Literal["original", "adapted", "both"] = "original"
+    organizer: bool = False
+    student_rubric: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import yamlfile
+from . import adapted, organizer, yamlfile
 from .errors import Collector, KitError, Problem, display_path
 from .glyphs import missing_glyphs
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
@@ -32,6 +32,8 @@ class Excerpt:
     first: int
     last: int
     glosses: tuple
+    adapted: object = None  # models.Adapted, checked against the source
+    grade: float | None = None  # Flesch-Kincaid grade of the adapted text
 
     @property
     def cite(self) -> str:
@@ -247,10 +249,16 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
                 problems.append(doc.problem(("excerpts", i, "glosses", j, "term"),
                                             f"glossed word '{gloss.term}' is not in excerpt '{ex.id}'",
                                             "gloss a word or phrase exactly as the excerpt prints it"))
+        grade = None
+        if ex.adapted is not None:
+            found, grade = adapted.check(ex.id, ex.adapted, match, text, spec.adapted_grade,
+                                         _adapted_at(doc, i))
+            problems.problems.extend(found)
         excerpts.append(Excerpt(ex.id, ex.title, match.text, match.segments, match.first_sentence,
-                                match.last_sentence, ex.glosses))
+                                match.last_sentence, ex.glosses, ex.adapted, grade))
     known = {e.id for e in spec.excerpts}
     count = len(source.sentences)
+    problems.problems.extend(organizer.check(spec, doc, count))
     for i, q in enumerate(spec.questions):
         for j, ref in enumerate(q.excerpts):
             if ref not in known:
@@ -292,6 +300,17 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
         return None
     terms.sort(key=lambda t: t.term.casefold())
     return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events))
+
+
+def _adapted_at(doc, i: int):
+    """Locate a problem in excerpt i's `adapted:`."""
+    base = ("excerpts", i, "adapted", "sentences")
+
+    def where(sub: tuple, message: str, hint: str) -> Problem:
+        if not sub:
+            return doc.problem(("excerpts", i, "adapted"), message, hint, key=True)
+        return doc.problem(base + sub, message, hint)
+    return where
 
 
 def _unique(doc, key: str, ids: list[str], problems: Collector) -> None:

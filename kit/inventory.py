@@ -41,7 +41,7 @@ def inventory(kit: Kit) -> dict:
             "duration": lesson.spec.duration,
             "file": lesson.path,
             "excerpts": [{"id": e.id, "title": e.title, "text": e.text, "sentences": [e.first, e.last],
-                          "words": len(e.text.split())} for e in lesson.excerpts],
+                          "words": len(e.text.split()), "adapted_grade": e.grade} for e in lesson.excerpts],
             "questions": [{"id": q.id, "type": q.type, "difficulty": q.difficulty, "prompt": q.prompt,
                            "excerpts": list(q.excerpts), "answer_lines": q.answer_lines,
                            "notes": {"answer": q.notes.answer, "evidence": list(q.notes.evidence),
@@ -88,7 +88,8 @@ def human(data: dict) -> str:
         for e in lesson["excerpts"]:
             first, last = e["sentences"]
             where = f"s. {first}" if first == last else f"s. {first}-{last}"
-            lines.append(f"    excerpt {e['id']} ({where}, {e['words']} words)")
+            adapted = f", adapted at grade {e['adapted_grade']}" if e.get("adapted_grade") is not None else ""
+            lines.append(f"    excerpt {e['id']} ({where}, {e['words']} words{adapted})")
     for cls in data.get("classes", []):
         lines.append(f"class   {cls['id']}: {cls['name']} ({cls['roster']} students, "
                      f"{len(cls['lessons'])} lessons)")

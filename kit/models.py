@@ -200,6 +200,41 @@ class Gloss(Model):
     note: Short
 
 
+def _sentence_numbers(value):
+    """`54`, `"54-56"` or `[54, 55]` -> a list of sentence numbers."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:[-\u2013]\s*(\d+))?\s*", value)
+        if not match:
+            raise ValueError("write a sentence number (54), a range (\"54-56\") or a list ([54, 56])")
+        low, high = int(match[1]), int(match[2] or match[1])
+        if high < low or high - low > 200:
+            raise ValueError(f"the range {value} runs backwards or is too long")
+        return list(range(low, high + 1))
+    return value
+
+
+Sentences = Annotated[tuple[Annotated[int, Field(ge=1)], ...], BeforeValidator(_sentence_numbers),
+                      Field(min_length=1)]
+
+
+class AdaptedSentence(Model):
+    """One teacher-written sentence and the source sentences it stands for; `[...]` drops them."""
+
+    s: Sentences
+    text: Text
+
+
+class Adapted(Model):
+    """A simplified version of an excerpt, sentence by sentence."""
+
+    sentences: tuple[AdaptedSentence, ...] = Field(min_length=1)
+    changed: tuple[Short, ...] = ()
+
+
 class ExcerptSpec(Model):
     """Where an excerpt is in its source: a quote, or its first and last words."""
 
@@ -209,6 +244,7 @@ class ExcerptSpec(Model):
     from_: Short | None = Field(default=None, alias="from")
     to: Short | None = None
     glosses: tuple[Gloss, ...] = ()
+    adapted: Adapted | None = None
 
     @model_validator(mode="after")
     def _one_locator(self):
@@ -225,6 +261,28 @@ class Notes(Model):
     look_for: str = ""
 
 
+class Level(Model):
+    """One score of a rubric and what earns it."""
+
+    score: int = Field(ge=0, le=100)
+    label: Short
+    descriptor: Text
+
+
+class Rubric(Model):
+    """Score levels for the teacher; `student:` is what a strong answer does, for the handout."""
+
+    levels: tuple[Level, ...] = Field(min_length=1, max_length=10)
+    student: tuple[Short, ...] = ()
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        scores = [level.score for level in self.levels]
+        if len(set(scores)) != len(scores):
+            raise ValueError("two levels have the same score; give each level its own score")
+        return self
+
+
 class Question(Model):
     id: Id
     type: Literal[QUESTION_TYPES]  # type: ignore[valid-type]
@@ -233,6 +291,43 @@ class Question(Model):
     notes: Notes
     excerpts: tuple[Id, ...] = ()
     answer_lines: int = Field(default=6, ge=0, le=40)
+    rubric: Rubric | None = None
+
+    @model_validator(mode="after")
+    def _rubric_for_arguments(self):
+        if self.rubric is not None and self.type != "argument":
+            raise ValueError("only a question of type 'argument' carries a rubric; grade the others with "
+                             "their notes")
+        return self
+
+
+ORGANIZER_COLUMNS = {
+    "sourcing": "Who wrote it, and why?",
+    "claim": "Main claim",
+    "evidence": "Evidence (s. N)",
+    "context": "What was happening at the time?",
+    "corroboration": "Does another document agree?",
+}
+ColumnKey = Literal[tuple(ORGANIZER_COLUMNS)]  # type: ignore[valid-type]
+
+
+class Organizer(Model):
+    """A graphic organizer: the lesson's excerpts as rows; model entries for the teacher edition."""
+
+    columns: tuple[ColumnKey, ...] | None = None  # type: ignore[valid-type]
+    model: dict[str, dict[ColumnKey, Text]] = {}  # type: ignore[valid-type]
+
+
+class Assessment(Model):
+    """A short final task with its rubric."""
+
+    kind: Literal["exit-ticket", "document-task"]
+    title: Short = "Exit ticket"
+    prompt: Text
+    excerpts: tuple[Id, ...] = ()
+    answer_lines: int = Field(default=8, ge=0, le=40)
+    answer: Text
+    rubric: Rubric
 
 
 class Step(Model):
@@ -256,3 +351,6 @@ class LessonSpec(Model):
     questions: tuple[Question, ...] = Field(min_length=1, max_length=100)
     glossary: tuple[GlossaryRef, ...] = ()
     timeline: LessonTimeline = LessonTimeline()
+    adapted_grade: float = Field(default=8, ge=1, le=16)
+    organizer: Organizer | None = None
+    assessment: Assessment | None = None

@@ -59,7 +59,8 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
     for item in cls.lessons:
         lesson = item.lesson
         base = Edition(paper=p.paper, large_print=p.large_print, class_name=p.name, answer_scale=item.answer_scale,
-                       teacher_name=p.teacher, school=p.school, term=p.term)
+                       teacher_name=p.teacher, school=p.school, term=p.term, excerpts=p.excerpts,
+                       organizer=p.organizer, student_rubric=p.student_rubric)
         jobs.append(Job(f"{cls.id}/{lesson.id}-student.pdf", lesson, base, "student", cls.id))
         if p.teacher_edition:
             copies = tuple((name, order) for name, order in item.orders)

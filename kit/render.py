@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from .content import Excerpt, Lesson
 from .errors import Problem, RenderError, display_path
+from . import organizer
 from .markup import markdown_to_html
 from .models import Question, Source
 
@@ -35,6 +36,9 @@ class Edition:
     answer_scale: float = 1.0
     questions: tuple[Question, ...] | None = None
     copies: tuple = field(default=())  # teacher edition: (student, [question numbers]) per shuffled copy
+    excerpts: str = "original"  # student handout: original, adapted or both
+    organizer: bool = False  # student handout: a blank graphic organizer
+    student_rubric: bool = False  # student handout: what a strong answer does
 
 
 def format_date(value: str) -> str:
@@ -166,6 +170,7 @@ class Renderer:
                 citation=citation(lesson.source),
                 line_height=_line_height(edition),
                 numbered=lambda text: question_refs(text, questions),
+                organizer_columns=organizer.columns(lesson.spec),
             )
         except jinja2.TemplateError as exc:
             raise RenderError(_template_problem(exc, self.templates))
