@@ -46,6 +46,15 @@ def key_words(text: str) -> tuple[set[str], set[str]]:
     return names, set(NUMBER.findall(text))
 
 
+def _union(pairs) -> tuple[set[str], set[str]]:
+    names: set[str] = set()
+    numbers: set[str] = set()
+    for a, b in pairs:
+        names |= a
+        numbers |= b
+    return names, numbers
+
+
 def _has(word: str, text: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(word)}", text) is not None
 
@@ -97,16 +106,16 @@ def check(excerpt_id: str, adapted: Adapted, match: Match, text: SourceText, tar
         problems.append(where((), f"the adapted text of excerpt '{excerpt_id}' reads at Flesch-Kincaid grade "
                               f"{grade}, above the lesson's adapted_grade {target:g}",
                               "use shorter sentences and shorter words, or raise adapted_grade"))
-    kept = " ".join(parts[n] for item in adapted.sentences if item.text != DROPPED for n in item.s if n in parts)
     changed = " ".join(adapted.changed)
-    names, numbers = key_words(kept)
+    names, numbers = _union(key_words(parts[n]) for item in adapted.sentences if item.text != DROPPED
+                            for n in item.s if n in parts)
     for word in sorted(names | numbers):
         if not _has(word, reading) and not _has(word, changed):
             kind = "number" if word in numbers else "name"
             problems.append(where((), f"the adapted text of excerpt '{excerpt_id}' drops the {kind} '{word}'",
                                   f"keep the source's names, dates and numbers, or list '{word}' under 'changed:'"))
     source_words = " ".join(parts.values())
-    new_names, new_numbers = key_words(reading)
+    new_names, new_numbers = _union(key_words(item.text) for item in adapted.sentences if item.text != DROPPED)
     for word in sorted(new_names | new_numbers):
         if not _has(word, source_words) and not _has(word, changed):
             kind = "number" if word in new_numbers else "name"
