@@ -183,11 +183,13 @@ def test_check_catches_a_changed_date_and_a_dropped_sentence(tmp_path, cli):
     shutil.copytree(ROOT / "content", content)
     lesson = content / "lessons" / "four-conditions.yaml"
     data = yaml.safe_load(lesson.read_text())
-    text = lesson.read_text()
-    point3 = next(e for e in data["excerpts"] if e["id"] == "point-three")
-    dated = next(s["text"] for s in point3["adapted"] if "1964" in s["text"])
-    text = text.replace(dated, dated.replace("1964", "1963"), 1)
-    lesson.write_text(text)
+    items = next(e for e in data["excerpts"] if e["id"] == "point-three")["adapted"]["sentences"]
+    dated = next(item for item in items if "1964" in item["text"])
+    dated["text"] = dated["text"].replace("1964", "1963")
+    items.remove(next(item for item in items if item["s"] == 111))
+    lesson.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     code, _, err = cli("check", "--content", "content")
     assert code == 2
     assert "drops the number '1964'" in err and "adds the number '1963'" in err
+    assert "excerpt 'point-three' leaves out s. 111" in err
+    assert re.search(r"four-conditions\.yaml:\d+:\d+: ", err)
