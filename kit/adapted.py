@@ -101,10 +101,12 @@ def check(excerpt_id: str, adapted: Adapted, match: Match, text: SourceText, tar
                               f"add a sentence for it, or drop it visibly: '- s: {missing[0]}' with "
                               f"'text: \"{DROPPED}\"'"))
     reading = plain(adapted)
-    grade = round(flesch_kincaid(reading), 1) if reading else 0.0
-    if grade > target:
+    exact = flesch_kincaid(reading) if reading else 0.0
+    grade = round(exact, 1)
+    if exact > target:
+        shown = grade if grade > target else round(exact, 2)  # 7.04 is above 7 even if it rounds to 7.0
         problems.append(where((), f"the adapted text of excerpt '{excerpt_id}' reads at Flesch-Kincaid grade "
-                              f"{grade}, above the lesson's adapted_grade {target:g}",
+                              f"{shown}, above the lesson's adapted_grade {target:g}",
                               "use shorter sentences and shorter words, or raise adapted_grade"))
     changed = " ".join(adapted.changed)
     names, numbers = _union(key_words(parts[n]) for item in adapted.sentences if item.text != DROPPED
