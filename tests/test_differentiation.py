@@ -193,3 +193,23 @@ def test_check_catches_a_changed_date_and_a_dropped_sentence(tmp_path, cli):
     assert "drops the number '1964'" in err and "adds the number '1963'" in err
     assert "excerpt 'point-three' leaves out s. 111" in err
     assert re.search(r"four-conditions\.yaml:\d+:\d+: ", err)
+
+
+def test_shipped_student_handouts_hold_no_rubric_levels_or_model_entries():
+    kit = shipped()
+    renderer = Renderer()
+    for cls in kit.classes:
+        p = cls.profile
+        for item in cls.lessons:
+            lesson = item.lesson
+            html = renderer.html(lesson, Edition(excerpts=p.excerpts, organizer=p.organizer,
+                                                 student_rubric=p.student_rubric))
+            html = " ".join(html.replace("&#39;", "'").split())
+            secrets = [level.descriptor for q in lesson.questions if q.rubric for level in q.rubric.levels]
+            secrets += [level.descriptor for level in lesson.spec.assessment.rubric.levels]
+            secrets += [entry for row in lesson.spec.organizer.model.values() for entry in row.values()]
+            secrets.append(lesson.spec.assessment.answer)
+            for secret in secrets:
+                assert " ".join(secret.split()) not in html, (cls.id, lesson.id, secret[:40])
+            if p.student_rubric:
+                assert "A strong answer:" in html
