@@ -87,12 +87,12 @@ class _Pool:
 
     def submit(self, fn, *args):
         if self.executor is None:
-            from . import pdf  # importing WeasyPrint costs half a second: only when rendering
+            from .worker import pool_worker
             # spawn, not fork: a forked WeasyPrint/Pango state is not safe to share.
             context = multiprocessing.get_context("spawn")
             # No max_tasks_per_child: on Python 3.11-3.13 it deadlocks once a worker retires (CPython
             # gh-115634); a worker whose memory grows renews its own state instead (pdf.render_to).
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pdf.pool_worker,
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pool_worker,
                                                 initargs=self.folders)
         return self.executor.submit(fn, *args)
 
