@@ -229,8 +229,10 @@ def test_a_killed_build_leaves_complete_files_and_the_next_build_succeeds(tmp_pa
     with every_core_busy():
         for delay in (0.5, 1.5, 2.5, 3.5):
             process = subprocess.Popen(_build_cmd(content, output), cwd=ROOT)
-            time.sleep(delay)
-            workers |= _pool_workers(process.pid)  # this build's own workers, none of another's
+            until = time.monotonic() + delay
+            while time.monotonic() < until:  # this build's own workers (none of another's), up to the kill
+                workers |= _pool_workers(process.pid)
+                time.sleep(0.05)
             process.send_signal(signal.SIGKILL)
             process.wait()
             _complete(output)  # old files or new ones, each complete
