@@ -99,7 +99,8 @@ def shuffled(class_id: str, lesson_id: str, student: str, count: int) -> tuple[i
 def read_roster(file: Path, path: str) -> tuple[str, ...]:
     """Student names from a CSV with a `name` column (or `first name` and `last name`)."""
     text = yamlfile.read_text(file, path, limit=200_000)
-    rows = list(csv.reader(io.StringIO(text)))
+    # Editors and spreadsheets often leave empty or space-only lines at the end: they are not rows.
+    rows = list(csv.reader(io.StringIO(text.rstrip() + "\n")))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise KitError(Problem(path, 1, 1, "the roster has no header row",
                                "start with a header line such as: name"))

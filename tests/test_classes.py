@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from kit.build import build
-from kit.classes import shuffled, student_slug
+from kit.classes import read_roster, shuffled, student_slug
+from kit.errors import KitError
 
 from .conftest import ROOT
 from .test_render import text_of
@@ -217,3 +218,15 @@ def test_list_json_shows_each_class_in_print_order(mini, cli):
     assert cls["id"] == "tenth" and cls["roster"] == 3
     assert [q["id"] for q in cls["lessons"][0]["questions"]] == ["s-added", "s-equal"]
     assert cls["lessons"][0]["questions"][1]["prompt"] == "In your own words: what is a 'leading party'?"
+
+
+@pytest.mark.parametrize("ending", ["\n\n", "\n \n\t\n", "\r\n\r\n  \r\n", "\n\n\n   "])
+def test_a_roster_may_end_in_blank_or_space_only_lines(tmp_path, ending):
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(("name\nAna Müller\nBo Chen" + ending).encode())
+    assert read_roster(roster, "r.csv") == ("Ana Müller", "Bo Chen")
+    roster.write_text("name\nAna Müller\n\nBo Chen" + ending)
+    with pytest.raises(KitError) as caught:  # a blank line between names is still a mistake
+        read_roster(roster, "r.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        "r.csv:3:1: blank line in the roster (delete the line, or write a name on it)"]
