@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     common(check)
     lister = sub.add_parser("list", help="print the kit's inventory")
     common(lister)
+    lister.add_argument("source", nargs="?", metavar="SOURCE-ID",
+                        help="print this source's numbered sentences (the numbers evidence cites)")
     lister.add_argument("--json", action="store_true", help="print JSON")
     imp = sub.add_parser("import-source", help="import a Wilson Center Digital Archive transcription")
     common(imp)
@@ -94,7 +96,11 @@ def _run(args) -> int:
                   f"{sum(len(l.excerpts) for l in kit.lessons)} excerpts verified")
         return 0
     if args.command == "list":
-        from .inventory import human, inventory
+        from .inventory import human, human_sentences, inventory, source_sentences
+        if args.source:  # only the source is read: it helps to fix a kit that does not load yet
+            data = source_sentences(args.content, args.source)
+            print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else human_sentences(data))
+            return 0
         data = inventory(load_kit(args.content))
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else human(data))
         return 0

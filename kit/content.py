@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import yamlfile
+from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
 from .glyphs import missing_glyphs
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
@@ -18,7 +19,6 @@ from .validate import validate
 
 MAX_FILES = 2_000
 MAX_EXCERPT_WORDS = 1_500
-CITATION = re.compile(r"\bss?\.\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -250,19 +250,13 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
         excerpts.append(Excerpt(ex.id, ex.title, match.text, match.segments, match.first_sentence,
                                 match.last_sentence, ex.glosses))
     known = {e.id for e in spec.excerpts}
-    count = len(source.sentences)
     for i, q in enumerate(spec.questions):
         for j, ref in enumerate(q.excerpts):
             if ref not in known:
                 problems.append(doc.problem(("questions", i, "excerpts", j), f"question '{q.id}' refers to "
                                             f"unknown excerpt '{ref}'", _did_you_mean(ref, known, "excerpts")))
-        for j, ev in enumerate(q.notes.evidence):
-            for m in CITATION.finditer(ev):
-                hi = int(m[2] or m[1])
-                if int(m[1]) < 1 or hi > count or hi < int(m[1]):
-                    problems.append(doc.problem(("questions", i, "notes", "evidence", j),
-                                                f"citation '{m[0]}' is outside the source's sentences 1-{count}",
-                                                "cite sentence numbers as listed by 'python build.py list'"))
+        problems.problems.extend(evidence_problems(doc, ("questions", i, "notes", "evidence"), q.notes.evidence,
+                                                   source, {k: v for k, (v, _) in sources.items()}))
     readings = []
     for i, cid in enumerate(spec.context):
         if cid in contexts:
