@@ -18,6 +18,7 @@ def evidence_problems(doc, at: tuple, evidence: Sequence[str], own: Source,
                       sources: Mapping[str, Source]) -> list[Problem]:
     """Every citation in a question's evidence that names no source or no sentence of it."""
     problems = []
+    sources = {own.id: own, **sources}
     for j, item in enumerate(evidence):
         for m in CITATION.finditer(item):
             name, shown = m["source"], m[0]

@@ -105,7 +105,8 @@ def load_kit(root: Path) -> Kit:
             broken.add(spec.id)
     broken |= {f.stem for f in content_files(root / "lessons", "*.yaml", Collector(), root)} - set(specs)
     from .classes import load_classes  # classes build on resolved lessons
-    classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems)
+    classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems,
+                           {k: v for k, (v, _) in sources.items()})
     if not problems.problems:
         _check_glyphs(root, problems)
     problems.raise_if_any()
