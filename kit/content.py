@@ -11,6 +11,7 @@ from . import yamlfile
 from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
 from .glyphs import missing_glyphs
+from .lessonplan import planned, timing_problems
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
                      ID_RE)
 from .quotes import QuoteError, Segment, SourceText
@@ -49,6 +50,7 @@ class Lesson:
     context: tuple[Context, ...]
     glossary: tuple[Term, ...]
     timeline: tuple[Event, ...]
+    planned: tuple[str, ...] = ()  # the lesson's question ids its timing names (kept in every class's copy)
 
     @property
     def id(self) -> str:
@@ -258,6 +260,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
                                             f"unknown excerpt '{ref}'", _did_you_mean(ref, known, "excerpts")))
         problems.problems.extend(evidence_problems(doc, ("questions", i, "notes", "evidence"), q.notes.evidence,
                                                    source, {k: v for k, (v, _) in sources.items()}))
+    problems.problems.extend(timing_problems(spec, doc))
     readings = []
     for i, cid in enumerate(spec.context):
         if cid in contexts:
@@ -286,7 +289,8 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
     if len(problems.problems) > before:
         return None
     terms.sort(key=lambda t: t.term.casefold())
-    return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events))
+    return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events),
+                  planned(spec))
 
 
 def _unique(doc, key: str, ids: list[str], problems: Collector) -> None:

@@ -60,6 +60,8 @@ def built(tmp_path_factory):
     from .conftest import FIXTURES
     shutil.copytree(FIXTURES / "mini", root / "content")
     make_class(root / "content")
+    lesson = root / "content" / "lessons" / "sample.yaml"
+    lesson.write_text(lesson.read_text().replace("Answer the questions.", "Answer s-equal, then s-context."))
     build(root / "content", root / "out", workers=2)
     return root / "out"
 
@@ -76,6 +78,13 @@ def test_selection_order_additions_and_rewording_reach_the_pdf(built):
                                    "2. An added question for this class only."])
     assert "What does the letter say about a" not in text  # reworded away
     assert "Why might the KWP stress equality" not in text  # not included
+
+
+def test_the_lesson_plan_numbers_questions_as_each_edition_prints_them(built):
+    whole = " ".join(text_of(built / "lessons" / "sample" / "sample-teacher.pdf").split())
+    assert "Answer Q1, then Q2." in whole
+    for_class = " ".join(text_of(built / "tenth" / "sample-teacher.pdf").split())
+    assert "Answer Q1, then s-context (not in this edition)." in for_class  # the class does not include it
 
 
 def test_class_options_reach_the_pdf(built):

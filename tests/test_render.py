@@ -136,9 +136,10 @@ def test_golden_html():
 def test_question_ids_in_the_lesson_plan_become_printed_numbers():
     from types import SimpleNamespace
 
-    from kit.render import question_refs
+    from kit.lessonplan import question_refs
 
     questions = [SimpleNamespace(id=i) for i in ("fc-first", "fc-first-required", "a")]
-    text = "Group 1: fc-first-required, then fc-first; a <b>and</b> fc-firstly, x-a, a-x stay."
-    assert str(question_refs(text, questions)) == (
-        "Group 1: Q2, then Q1; Q3 &lt;b&gt;and&lt;/b&gt; fc-firstly, x-a, a-x stay.")
+    text = "Group 1: fc-first-required, then fc-first; a <b>and</b> fc-firstly, x-a, a-x stay; fc-tone."
+    assert str(question_refs(text, questions, ("fc-first", "fc-tone"))) == (
+        "Group 1: Q2, then Q1; Q3 &lt;b&gt;and&lt;/b&gt; fc-firstly, x-a, a-x stay; "
+        '<span class="not-printed">fc-tone (not in this edition)</span>.')
