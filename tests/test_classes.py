@@ -62,8 +62,11 @@ def built(tmp_path_factory):
     make_class(root / "content")
     lesson = root / "content" / "lessons" / "sample.yaml"
     lesson.write_text(lesson.read_text().replace("Answer the questions.", "Answer s-equal, then s-context."))
-    build(root / "content", root / "out", workers=2)
+    COLD.append(build(root / "content", root / "out", workers=2))
     return root / "out"
+
+
+COLD = []  # the report of the `built` fixture's build
 
 
 def prompts_in_order(text, prompts):
@@ -190,6 +193,24 @@ def test_manifest_hashes_and_pages_match_the_files(built):
     assert {f["student"] for f in named} == {"Ana Müller", "Bo Chen", "Ciara O'Neil"}
     index = (built / "tenth" / "index.html").read_text()
     assert "tenth-print-pack.pdf" in index and "Ana Müller" in index and " KB" in index
+
+
+def test_the_summary_counts_every_file_the_build_writes(built):
+    files = [p.relative_to(built) for p in built.rglob("*") if p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(built).parts)]
+
+    def count(pattern, copies=False):
+        return sum(1 for p in files if p.match(pattern) and ("students" in p.parts) == copies)
+    expected = {"named copies": count("*-student.pdf", copies=True), "handouts": count("*-student.pdf"),
+                "teacher editions": count("*-teacher.pdf"), "print pack": count("*-print-pack.pdf"),
+                "HTML pages": count("*-student.html") + count("*-teacher.html"), "index page": count("index.html"),
+                "manifest": count("manifest.json"), "zip": count("*.zip")}
+    report = COLD[0]
+    assert dict(report.written) == expected and sum(expected.values()) == len(files)
+    assert f"{len(files)} files written (3 named copies, 2 handouts, 2 teacher editions, 1 print pack" in str(report)
+    again = build(built.parent / "content", built, workers=2)  # nothing changed: nothing written
+    assert again.written == () and again.unchanged == len(files)
+    assert f"0 files written, {len(files)} unchanged" in str(again)
 
 
 def test_zip_holds_the_class_folder(built):
