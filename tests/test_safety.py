@@ -227,11 +227,17 @@ def test_a_killed_build_leaves_complete_files_and_the_next_build_succeeds(tmp_pa
     lesson.write_text(lesson.read_text().replace("Sample lesson: no leading party", "Sample lesson, edited"))
     workers: set[int] = set()
     with every_core_busy():
-        for delay in (0.5, 1.5, 2.5, 3.5):
+        # Kill once while the build checks its input, then at three moments after its workers started
+        # (however long a loaded machine takes to get there).
+        for after_workers, delay in ((False, 0.5), (True, 0.0), (True, 1.0), (True, 2.5)):
             process = subprocess.Popen(_build_cmd(content, output), cwd=ROOT)
-            until = time.monotonic() + delay
-            while time.monotonic() < until:  # this build's own workers (none of another's), up to the kill
-                workers |= _pool_workers(process.pid)
+            until = None if after_workers else time.monotonic() + delay
+            give_up = time.monotonic() + 120
+            while process.poll() is None and time.monotonic() < give_up and (until is None or time.monotonic() < until):
+                found = _pool_workers(process.pid)  # this build's own workers, none of another's
+                workers |= found
+                if until is None and found:
+                    until = time.monotonic() + delay
                 time.sleep(0.05)
             process.send_signal(signal.SIGKILL)
             process.wait()
