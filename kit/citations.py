@@ -35,7 +35,7 @@ def evidence_problems(doc, at: tuple, evidence: Sequence[str], own: Source,
             first, last = int(m["first"]), int(m["last"] or m["first"])
             count = len(source.sentences)
             if first < 1 or last > count or last < first:
-                whose = "the source's" if source is own else f"{source.id}'s"
+                whose = "the source's" if source.id == own.id else f"{source.id}'s"
                 problems.append(doc.problem(at + (j,), f"citation '{shown}' is outside {whose} sentences 1-{count}",
                                             f"see the numbered sentences with 'python build.py list {source.id}'"))
     return problems
