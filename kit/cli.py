@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kit: interrupted; the output folder keeps its previous files", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `list kwp-letter-1964 | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit code 1
         if args.debug:
             traceback.print_exc()

@@ -88,3 +88,13 @@ def test_list_source_prints_the_numbers_a_citation_error_sends_the_teacher_to(cl
                                      "part": "Letter", "block": "point 2"}
     code, out, err = cli("list", "kwp-leter-1964", "--content", mini)
     assert code == 2 and "no source 'kwp-leter-1964' in this folder (did you mean 'kwp-letter-1964'?)" in err
+
+
+def test_list_into_a_reader_that_stops_early_is_not_an_error(mini):
+    import subprocess
+    import sys
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "list", "kwp-letter-1964", "--content",
+                                str(mini)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    process.stdout.close()  # like `| head`: gone before kit prints
+    err = process.stderr.read().decode()
+    assert process.wait() == 0 and err == ""
