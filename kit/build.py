@@ -37,10 +37,33 @@ class Report:
     seconds: float
     output: str
     warnings: tuple[str, ...] = ()
+    written: tuple[tuple[str, int], ...] = ()  # (what, how many) of the files this build wrote
+    unchanged: int = 0
+    removed: int = 0
 
     def __str__(self) -> str:
+        count = sum(n for _, n in self.written)
+        kinds = f" ({', '.join(f'{n} {what}' for what, n in self.written)})" if self.written else ""
+        removed = f", {self.removed} removed" if self.removed else ""
         return (f"{self.documents} documents ({self.pages} pages) in {self.output}/: {self.rendered} rendered, "
-                f"{self.reused} reused from the cache, in {self.seconds:.1f} s")
+                f"{self.reused} reused from the cache; {count} file{'s' * (count != 1)} written{kinds}, "
+                f"{self.unchanged} unchanged{removed}; in {self.seconds:.1f} s")
+
+
+# What the summary calls each kind of file, in the order it lists them.
+KINDS = {"copy": ("named copy", "named copies"), "student": ("handout", "handouts"),
+         "teacher": ("teacher edition", "teacher editions"), "print-pack": ("print pack", "print packs"),
+         "html": ("HTML page", "HTML pages"), "index": ("index page", "index pages"),
+         "manifest": ("manifest", "manifests"), "zip": ("zip", "zips")}
+
+
+def tally(kinds: list[str]) -> tuple[tuple[str, int], ...]:
+    """('handouts', 3), ('zip', 1) ...: how many files of each kind, every kind counted."""
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    order = list(KINDS) + sorted(set(counts) - set(KINDS))
+    return tuple((KINDS.get(k, (k, k + "s"))[counts[k] != 1], counts[k]) for k in order if k in counts)
 
 
 def build(content: Path, output: Path, paper: str | None = None, classes: list[str] | None = None,
@@ -71,12 +94,12 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
                             (output, staging, digest, templates, content), pool)
             kept = {rel: info for rel, info in state.items()
                     if info.get("group") not in groups and rel.removesuffix(".zip") not in groups}
-            _commit(files, kept, state, output, staging)
+            written, removed = _commit(files, kept, state, output, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     pages = sum(f["pages"] for f in files.values() if f["kind"] in ("student", "teacher"))
     return Report(len(jobs), rendered, len(jobs) - rendered, pages, time.monotonic() - started,
-                  display_path(output), tuple(warnings))
+                  display_path(output), tuple(warnings), tally(written), len(files) - len(written), removed)
 
 
 class _Pool:
@@ -87,12 +110,12 @@ class _Pool:
 
     def submit(self, fn, *args):
         if self.executor is None:
-            from . import pdf  # importing WeasyPrint costs half a second: only when rendering
+            from .worker import pool_worker
             # spawn, not fork: a forked WeasyPrint/Pango state is not safe to share.
             context = multiprocessing.get_context("spawn")
             # No max_tasks_per_child: on Python 3.11-3.13 it deadlocks once a worker retires (CPython
             # gh-115634); a worker whose memory grows renews its own state instead (pdf.render_to).
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pdf.pool_worker,
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=pool_worker,
                                                 initargs=self.folders)
         return self.executor.submit(fn, *args)
 
@@ -195,13 +218,18 @@ def _stage(files, staging, rel, data: bytes, meta: dict) -> None:
     atomic_write(staging / rel, data)
 
 
-def _commit(files: dict, kept: dict, state: dict, output: Path, staging: Path) -> None:
-    """Move what changed into place, one atomic rename per file; drop files no longer built."""
+def _commit(files: dict, kept: dict, state: dict, output: Path, staging: Path) -> tuple[list[str], int]:
+    """Move what changed into place, one atomic rename per file; drop files no longer built.
+
+    Returns the kind of each file written ('copy' for a student's own) and how many were removed."""
+    written = []
     for rel, info in sorted(files.items()):
         target = inside(output, rel)
         if info.pop("new", False):
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / rel, target)
+            written.append("copy" if info.get("student") and info["kind"] == "student" else info["kind"])
+    removed = 0
     for rel in sorted(set(state) - set(files) - set(kept)):
         try:
             stale = inside(output, rel)
@@ -209,8 +237,10 @@ def _commit(files: dict, kept: dict, state: dict, output: Path, staging: Path) -
             continue
         if stale.is_file():
             stale.unlink()
+            removed += 1
             _prune(stale.parent, output)
     save_state(output, {**kept, **files})
+    return written, removed
 
 
 def _prune(folder: Path, output: Path) -> None:

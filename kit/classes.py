@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from . import yamlfile
+from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
 from .models import DIFFICULTIES, Id, Model, Question, Short, Text
 
@@ -102,7 +103,8 @@ def shuffled(class_id: str, lesson_id: str, student: str, count: int) -> tuple[i
 def read_roster(file: Path, path: str) -> tuple[str, ...]:
     """Student names from a CSV with a `name` column (or `first name` and `last name`)."""
     text = yamlfile.read_text(file, path, limit=200_000)
-    rows = list(csv.reader(io.StringIO(text)))
+    # Editors and spreadsheets often leave empty or space-only lines at the end: they are not rows.
+    rows = list(csv.reader(io.StringIO(text.rstrip() + "\n")))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise KitError(Problem(path, 1, 1, "the roster has no header row",
                                "start with a header line such as: name"))
@@ -141,19 +143,22 @@ def read_roster(file: Path, path: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def load_classes(root: Path, lessons: dict, broken: set[str], problems: Collector) -> tuple[ClassPlan, ...]:
+def load_classes(root: Path, lessons: dict, broken: set[str], problems: Collector,
+                 sources: dict | None = None) -> tuple[ClassPlan, ...]:
     """Every class profile in content/classes/, checked against the kit's lessons."""
     from .content import load_all  # the content loader's file rules apply to classes too
 
     plans = []
     for profile, doc in load_all(root / "classes", "*.yaml", ClassProfile, problems, root).values():
-        plan = _plan(profile, doc, root / "classes" / f"{profile.id}.yaml", root, lessons, broken, problems)
+        plan = _plan(profile, doc, root / "classes" / f"{profile.id}.yaml", root, lessons, broken, problems,
+                     sources or {})
         if plan:
             plans.append(plan)
     return tuple(sorted(plans, key=lambda p: p.id))
 
 
-def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str], problems) -> ClassPlan | None:
+def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str], problems,
+          sources: dict) -> ClassPlan | None:
     before = len(problems.problems)
     students: tuple[str, ...] = ()
     roster_text = ""
@@ -184,7 +189,7 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
                                             f"did you mean '{close[0]}'?" if close else
                                             f"known lessons: {', '.join(sorted(lessons))}"))
             continue
-        selected = _questions(lessons[spec.id], spec, doc, i, problems)
+        selected = _questions(lessons[spec.id], spec, doc, i, problems, sources)
         if selected is None:
             continue
         lesson = lessons[spec.id]
@@ -197,50 +202,82 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
     return ClassPlan(profile, display_path(file, root), tuple(class_lessons), students, digest)
 
 
-def _questions(lesson, spec: ClassLessonSpec, doc, i: int, problems) -> tuple[Question, ...] | None:
-    """The class's questions for one lesson, in print order."""
+def _questions(lesson, spec: ClassLessonSpec, doc, i: int, problems, sources: dict) -> tuple[Question, ...] | None:
+    """The class's questions for one lesson, in print order; every key must change what is printed."""
+    before = len(problems.problems)
+
+    def problem(loc, message, hint, key=False):
+        problems.append(doc.problem(("lessons", i) + loc, message, hint, key=key))
+
     base = {q.id: q for q in lesson.questions}
-    added = {}
+    added: dict[str, Question] = {}
     excerpts = {e.id for e in lesson.excerpts}
     for j, question in enumerate(spec.add):
         if question.id in base or question.id in added:
-            problems.append(doc.problem(("lessons", i, "add", j, "id"), f"question id '{question.id}' is already used",
-                                        "give the added question a new id"))
-        for ref in question.excerpts:
+            problem(("add", j, "id"), f"question id '{question.id}' is already used", "give the added question a new id")
+        for k, ref in enumerate(question.excerpts):
             if ref not in excerpts:
-                problems.append(doc.problem(("lessons", i, "add", j, "excerpts"),
-                                            f"unknown excerpt '{ref}' in lesson '{lesson.id}'",
-                                            _suggest(ref, excerpts)))
-        added[question.id] = question
+                problem(("add", j, "excerpts", k), f"unknown excerpt '{ref}' in lesson '{lesson.id}'",
+                        _suggest(ref, excerpts))
+        problems.problems.extend(evidence_problems(doc, ("lessons", i, "add", j, "notes", "evidence"),
+                                                   question.notes.evidence, lesson.source, sources))
+        added.setdefault(question.id, question)
     every = {**base, **added}
-    bad = False
+    include = spec.include
     for key in ("include", "exclude"):
+        seen: set[str] = set()
         for j, qid in enumerate(getattr(spec, key) or ()):
             if qid not in every:
-                problems.append(doc.problem(("lessons", i, key, j), f"unknown question '{qid}' in lesson '{lesson.id}'",
-                                            _suggest(qid, every)))
-                bad = True
+                problem((key, j), f"unknown question '{qid}' in lesson '{lesson.id}'", _suggest(qid, every))
+            elif qid in seen:
+                problem((key, j), f"question '{qid}' is listed twice in {key}", "list it once")
+            seen.add(qid)
     for qid in spec.reword:
         if qid not in every:
-            problems.append(doc.problem(("lessons", i, "reword", qid), f"cannot reword unknown question '{qid}'",
-                                        _suggest(qid, every), key=True))
-            bad = True
-    if bad:
+            problem(("reword", qid), f"cannot reword unknown question '{qid}' in lesson '{lesson.id}'",
+                    _suggest(qid, every), key=True)
+    ceiling = DIFFICULTIES.index(spec.max_difficulty) if spec.max_difficulty else len(DIFFICULTIES)
+
+    def above(qid: str) -> bool:
+        return qid in every and DIFFICULTIES.index(every[qid].difficulty) > ceiling
+
+    above_hint = "lower its difficulty, or raise max_difficulty"
+    for j, qid in enumerate(include or ()):
+        if above(qid):
+            problem(("include", j), f"question '{qid}' is {every[qid].difficulty}, above this class's max_difficulty "
+                    f"'{spec.max_difficulty}'", "remove it from include, or raise max_difficulty")
+    for j, question in enumerate(spec.add):
+        if above(question.id):
+            problem(("add", j, "difficulty"), f"added question '{question.id}' is {question.difficulty}, above this "
+                    f"class's max_difficulty '{spec.max_difficulty}'", above_hint)
+    for j, qid in enumerate(spec.exclude):
+        if qid not in every:
+            continue
+        if qid in added:
+            problem(("exclude", j), f"'{qid}' is added by this class: excluding it has no effect",
+                    "added questions always print: delete it from add instead")
+        elif include is not None and qid in include:
+            problem(("exclude", j), f"question '{qid}' is both included and excluded", "keep it in one list only")
+        elif include is not None:
+            problem(("exclude", j), f"question '{qid}' is not in include: excluding it has no effect",
+                    "delete it from exclude; include alone says what is printed")
+        elif above(qid):
+            problem(("exclude", j), f"question '{qid}' is {every[qid].difficulty}: max_difficulty "
+                    f"'{spec.max_difficulty}' drops it already, so excluding it has no effect", "delete it from exclude")
+    if include is not None:  # added questions not placed by include follow the included ones
+        order = list(include) + [qid for qid in added if qid not in include]
+    else:
+        order = [qid for qid in base if qid not in spec.exclude and not above(qid)] + list(added)
+    for qid in spec.reword:
+        if qid in every and qid not in order:
+            why = ("it is excluded" if qid in spec.exclude else "it is not in include" if include is not None
+                   else f"max_difficulty '{spec.max_difficulty}' drops it")
+            problem(("reword", qid), f"cannot reword '{qid}': {why}, so this class's edition does not print it",
+                    "delete the reword, or print the question", key=True)
+    if len(problems.problems) > before:
         return None
-    order = list(spec.include) if spec.include is not None else list(base) + list(added)
-    order = [qid for qid in order if qid not in spec.exclude]
-    if spec.max_difficulty:
-        ceiling = DIFFICULTIES.index(spec.max_difficulty)
-        for j, qid in enumerate(spec.include or ()):
-            if DIFFICULTIES.index(every[qid].difficulty) > ceiling:
-                problems.append(doc.problem(("lessons", i, "include", j), f"question '{qid}' is "
-                                            f"{every[qid].difficulty}, above this class's max_difficulty "
-                                            f"'{spec.max_difficulty}'", "remove it from include, or raise max_difficulty"))
-                return None
-        order = [qid for qid in order if DIFFICULTIES.index(every[qid].difficulty) <= ceiling]
     if not order:
-        problems.append(doc.problem(("lessons", i), f"no questions left for lesson '{lesson.id}'",
-                                    "include at least one question"))
+        problem((), f"no questions left for lesson '{lesson.id}'", "include at least one question")
         return None
     return tuple(every[qid].model_copy(update={"prompt": spec.reword[qid]}) if qid in spec.reword else every[qid]
                  for qid in order)

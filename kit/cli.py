@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     common(check)
     lister = sub.add_parser("list", help="print the kit's inventory")
     common(lister)
+    lister.add_argument("source", nargs="?", metavar="SOURCE-ID",
+                        help="print this source's numbered sentences (the numbers evidence cites)")
     lister.add_argument("--json", action="store_true", help="print JSON")
     imp = sub.add_parser("import-source", help="import a Wilson Center Digital Archive transcription")
     common(imp)
@@ -65,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kit: interrupted; the output folder keeps its previous files", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `list kwp-letter-1964 | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit code 1
         if args.debug:
             traceback.print_exc()
@@ -94,7 +100,11 @@ def _run(args) -> int:
                   f"{sum(len(l.excerpts) for l in kit.lessons)} excerpts verified")
         return 0
     if args.command == "list":
-        from .inventory import human, inventory
+        from .inventory import human, human_sentences, inventory, source_sentences
+        if args.source:  # only the source is read: it helps to fix a kit that does not load yet
+            data = source_sentences(args.content, args.source)
+            print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else human_sentences(data))
+            return 0
         data = inventory(load_kit(args.content))
         print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else human(data))
         return 0

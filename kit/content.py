@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import adapted, organizer, yamlfile
+from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
 from .glyphs import missing_glyphs
+from .lessonplan import planned, timing_problems
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
                      ID_RE)
 from .quotes import QuoteError, Segment, SourceText
@@ -18,7 +20,6 @@ from .validate import validate
 
 MAX_FILES = 2_000
 MAX_EXCERPT_WORDS = 1_500
-CITATION = re.compile(r"\bss?\.\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Lesson:
     context: tuple[Context, ...]
     glossary: tuple[Term, ...]
     timeline: tuple[Event, ...]
+    planned: tuple[str, ...] = ()  # the lesson's question ids its timing names (kept in every class's copy)
 
     @property
     def id(self) -> str:
@@ -107,7 +109,8 @@ def load_kit(root: Path) -> Kit:
             broken.add(spec.id)
     broken |= {f.stem for f in content_files(root / "lessons", "*.yaml", Collector(), root)} - set(specs)
     from .classes import load_classes  # classes build on resolved lessons
-    classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems)
+    classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems,
+                           {k: v for k, (v, _) in sources.items()})
     if not problems.problems:
         _check_glyphs(root, problems)
     problems.raise_if_any()
@@ -257,20 +260,15 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
         excerpts.append(Excerpt(ex.id, ex.title, match.text, match.segments, match.first_sentence,
                                 match.last_sentence, ex.glosses, ex.adapted, grade))
     known = {e.id for e in spec.excerpts}
-    count = len(source.sentences)
-    problems.problems.extend(organizer.check(spec, doc, count))
+    problems.problems.extend(organizer.check(spec, doc, len(source.sentences)))
     for i, q in enumerate(spec.questions):
         for j, ref in enumerate(q.excerpts):
             if ref not in known:
                 problems.append(doc.problem(("questions", i, "excerpts", j), f"question '{q.id}' refers to "
                                             f"unknown excerpt '{ref}'", _did_you_mean(ref, known, "excerpts")))
-        for j, ev in enumerate(q.notes.evidence):
-            for m in CITATION.finditer(ev):
-                hi = int(m[2] or m[1])
-                if int(m[1]) < 1 or hi > count or hi < int(m[1]):
-                    problems.append(doc.problem(("questions", i, "notes", "evidence", j),
-                                                f"citation '{m[0]}' is outside the source's sentences 1-{count}",
-                                                "cite sentence numbers as listed by 'python build.py list'"))
+        problems.problems.extend(evidence_problems(doc, ("questions", i, "notes", "evidence"), q.notes.evidence,
+                                                   source, {k: v for k, (v, _) in sources.items()}))
+    problems.problems.extend(timing_problems(spec, doc))
     readings = []
     for i, cid in enumerate(spec.context):
         if cid in contexts:
@@ -299,7 +297,8 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
     if len(problems.problems) > before:
         return None
     terms.sort(key=lambda t: t.term.casefold())
-    return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events))
+    return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events),
+                  planned(spec))
 
 
 def _adapted_at(doc, i: int):

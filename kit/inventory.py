@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from pathlib import Path
 
 import pyphen
 
@@ -93,4 +95,50 @@ def human(data: dict) -> str:
     for cls in data.get("classes", []):
         lines.append(f"class   {cls['id']}: {cls['name']} ({cls['roster']} students, "
                      f"{len(cls['lessons'])} lessons)")
+    return "\n".join(lines)
+
+
+def source_sentences(root: Path, source_id: str) -> dict:
+    """One source's numbered sentences with the part and block each is in (`list SOURCE-ID`)."""
+    from . import yamlfile
+    from .content import content_files
+    from .errors import Collector, KitError, Problem, display_path
+    from .models import ID_RE, Source
+    from .validate import validate
+
+    folder = Path(root) / "sources"
+    known = [f.stem for f in content_files(folder, "*.yaml", Collector(), Path(root))]
+    if not ID_RE.fullmatch(source_id) or source_id not in known:
+        close = difflib.get_close_matches(source_id, known, n=1, cutoff=0.5)
+        raise KitError(Problem(display_path(folder), 1, 1, f"no source '{source_id}' in this folder",
+                               f"did you mean '{close[0]}'?" if close else
+                               f"known sources: {', '.join(known) or 'none'}"))
+    file = folder / f"{source_id}.yaml"
+    source = validate(yamlfile.load(file, display_path(file, root)), Source)
+    where: dict[int, tuple[str, str]] = {}
+    for part in source.structure:
+        for block in part.blocks:
+            name = block.kind + (f" {block.number}" if block.number is not None else "") + \
+                (f": {block.label}" if block.label else "")
+            for n in range(block.sentences[0], block.sentences[1] + 1):
+                where[n] = (part.title, name)
+    return {"id": source.id, "title": source.title, "date": source.date,
+            "sentences": [{"n": s.n, "text": s.text, "part": where.get(s.n, ("", ""))[0],
+                           "block": where.get(s.n, ("", ""))[1]} for s in source.sentences]}
+
+
+def human_sentences(data: dict) -> str:
+    """A source's sentences, numbered as citations use them, under their parts and blocks."""
+    count = len(data["sentences"])
+    lines = [f"source {data['id']}: {data['title']} ({data['date']}; {count} sentences)",
+             f"cite 's. 41' or 's. 41-44' in a lesson on this source, '{data['id']} s. 41' in any other lesson"]
+    part = block = None
+    width = len(str(count))
+    for s in data["sentences"]:
+        if s["part"] != part and s["part"]:
+            lines.append(f"\n{s['part']}")
+        if (s["part"], s["block"]) != (part, block) and s["block"]:
+            lines.append(f"  [{s['block']}]")
+        part, block = s["part"], s["block"]
+        lines.append(f"  {s['n']:>{width}}  {s['text']}")
     return "\n".join(lines)

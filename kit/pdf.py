@@ -141,23 +141,6 @@ def init_worker(content: str, templates: str) -> None:
     _WORKER = Printer(Path(content), Path(templates))
 
 
-def pool_worker(content: str, templates: str) -> None:
-    """Initializer of a pool worker: a Printer, and an exit as soon as the build that started it is gone."""
-    init_worker(content, templates)
-    import threading
-    import time
-
-    parent = os.getppid()
-
-    def watch():
-        # A build killed outright (SIGKILL) cannot stop its workers; without this they would wait forever.
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def resident_mb() -> float:
     """This process's resident memory now (not its peak)."""
     try:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup, escape
 
 from .content import Excerpt, Lesson
 from .errors import Problem, RenderError, display_path
 from . import organizer
+from .lessonplan import question_refs
 from .markup import markdown_to_html
 from .models import Question, Source
 
@@ -169,21 +169,11 @@ class Renderer:
                 runs={e.id: excerpt_runs(e, lesson.source) for e in lesson.excerpts},
                 citation=citation(lesson.source),
                 line_height=_line_height(edition),
-                numbered=lambda text: question_refs(text, questions),
+                numbered=lambda text: question_refs(text, questions, lesson.planned),
                 organizer_columns=organizer.columns(lesson.spec),
             )
         except jinja2.TemplateError as exc:
             raise RenderError(_template_problem(exc, self.templates))
-
-
-def question_refs(text: str, questions) -> Markup:
-    """A teacher's text with question ids turned into the numbers this edition prints ("fc-tone" -> "Q4")."""
-    numbers = {q.id: n for n, q in enumerate(questions, start=1)}
-    if not numbers:
-        return escape(text)
-    ids = "|".join(re.escape(i) for i in sorted(numbers, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])({ids})(?![\w-])")
-    return Markup(pattern.sub(lambda m: f"Q{numbers[m.group(1)]}", str(escape(text))))
 
 
 def _template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:

@@ -10,7 +10,9 @@ import pytest
 from pypdf import PdfReader
 
 from kit.build import build
-from kit.classes import shuffled, student_slug
+from kit.content import load_kit
+from kit.classes import read_roster, shuffled, student_slug
+from kit.errors import KitError
 
 from .conftest import ROOT
 from .test_render import text_of
@@ -28,8 +30,7 @@ shuffle: {shuffle}
 student_files: true
 lessons:
   - id: sample
-    include: [s-added, s-equal, s-context]
-    exclude: [s-context]
+    include: [s-equal]                 # the added question follows the included one
     answer_space: 1.5
     reword:
       s-equal: "In your own words: what is a 'leading party'?"
@@ -59,8 +60,13 @@ def built(tmp_path_factory):
     from .conftest import FIXTURES
     shutil.copytree(FIXTURES / "mini", root / "content")
     make_class(root / "content")
-    build(root / "content", root / "out", workers=2)
+    lesson = root / "content" / "lessons" / "sample.yaml"
+    lesson.write_text(lesson.read_text().replace("Answer the questions.", "Answer s-equal, then s-context."))
+    COLD.append(build(root / "content", root / "out", workers=2))
     return root / "out"
+
+
+COLD = []  # the report of the `built` fixture's build
 
 
 def prompts_in_order(text, prompts):
@@ -71,10 +77,17 @@ def prompts_in_order(text, prompts):
 
 def test_selection_order_additions_and_rewording_reach_the_pdf(built):
     text = text_of(built / "tenth" / "sample-student.pdf")
-    assert prompts_in_order(text, ["An added question for this class only.",
-                                   "In your own words: what is a 'leading party'?"])
+    assert prompts_in_order(text, ["1. In your own words: what is a 'leading party'?",
+                                   "2. An added question for this class only."])
     assert "What does the letter say about a" not in text  # reworded away
-    assert "Why might the KWP stress equality" not in text  # excluded
+    assert "Why might the KWP stress equality" not in text  # not included
+
+
+def test_the_lesson_plan_numbers_questions_as_each_edition_prints_them(built):
+    whole = " ".join(text_of(built / "lessons" / "sample" / "sample-teacher.pdf").split())
+    assert "Answer Q1, then Q2." in whole
+    for_class = " ".join(text_of(built / "tenth" / "sample-teacher.pdf").split())
+    assert "Answer Q1, then s-context (not in this edition)." in for_class  # the class does not include it
 
 
 def test_class_options_reach_the_pdf(built):
@@ -88,13 +101,16 @@ def test_class_options_reach_the_pdf(built):
 def test_difficulty_ceiling(mini, tmp_path):
     make_class(mini)
     profile = mini / "classes" / "tenth.yaml"
-    profile.write_text(profile.read_text().replace("    include: [s-added, s-equal, s-context]\n    exclude: [s-context]\n",
-                                                   "    max_difficulty: easy\n"))
+    profile.write_text(profile.read_text().replace("    include: [s-equal] ", "    max_difficulty: easy "))
+    with pytest.raises(KitError) as caught:  # an added question always prints: the ceiling may not drop it
+        load_kit(mini)
+    assert [p.message for p in caught.value.problems] == [
+        "added question 's-added' is medium, above this class's max_difficulty 'easy'"]
+    profile.write_text(profile.read_text().replace("max_difficulty: easy", "max_difficulty: medium"))
     build(mini, tmp_path / "out", classes=["tenth"])
     text = text_of(tmp_path / "out" / "tenth" / "sample-student.pdf")
     assert "Why might the KWP stress equality" not in text  # hard
-    assert "An added question for this class only." not in text  # medium
-    assert "In your own words" in text  # easy
+    assert prompts_in_order(text, ["1. In your own words", "2. An added question for this class only."])
 
 
 NAMES = ["Ana Müller", "Bo Chen", "Ciara O'Neil"]
@@ -151,7 +167,7 @@ def test_shuffle_is_reproducible_and_differs_between_students(mini, tmp_path):
     assert len(set(orders.values())) > 1
     make_class(mini, shuffle=True, roster="name\n" + "\n".join(f"Student {i}" for i in range(1, 9)) + "\n")
     profile = mini / "classes" / "tenth.yaml"
-    profile.write_text(profile.read_text().replace("    exclude: [s-context]\n", ""))
+    profile.write_text(profile.read_text().replace("    include: [s-equal] ", "    # "))
     build(mini, tmp_path / "out", classes=["tenth"])
     firsts = set()
     for index in range(1, 9):
@@ -177,6 +193,24 @@ def test_manifest_hashes_and_pages_match_the_files(built):
     assert {f["student"] for f in named} == {"Ana Müller", "Bo Chen", "Ciara O'Neil"}
     index = (built / "tenth" / "index.html").read_text()
     assert "tenth-print-pack.pdf" in index and "Ana Müller" in index and " KB" in index
+
+
+def test_the_summary_counts_every_file_the_build_writes(built):
+    files = [p.relative_to(built) for p in built.rglob("*") if p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(built).parts)]
+
+    def count(pattern, copies=False):
+        return sum(1 for p in files if p.match(pattern) and ("students" in p.parts) == copies)
+    expected = {"named copies": count("*-student.pdf", copies=True), "handouts": count("*-student.pdf"),
+                "teacher editions": count("*-teacher.pdf"), "print pack": count("*-print-pack.pdf"),
+                "HTML pages": count("*-student.html") + count("*-teacher.html"), "index page": count("index.html"),
+                "manifest": count("manifest.json"), "zip": count("*.zip")}
+    report = COLD[0]
+    assert dict(report.written) == expected and sum(expected.values()) == len(files)
+    assert f"{len(files)} files written (3 named copies, 2 handouts, 2 teacher editions, 1 print pack" in str(report)
+    again = build(built.parent / "content", built, workers=2)  # nothing changed: nothing written
+    assert again.written == () and again.unchanged == len(files)
+    assert f"0 files written, {len(files)} unchanged" in str(again)
 
 
 def test_zip_holds_the_class_folder(built):
@@ -215,5 +249,44 @@ def test_list_json_shows_each_class_in_print_order(mini, cli):
     code, out, err = cli("list", "--json", "--content", mini)
     cls = json.loads(out)["classes"][0]
     assert cls["id"] == "tenth" and cls["roster"] == 3
-    assert [q["id"] for q in cls["lessons"][0]["questions"]] == ["s-added", "s-equal"]
-    assert cls["lessons"][0]["questions"][1]["prompt"] == "In your own words: what is a 'leading party'?"
+    assert [q["id"] for q in cls["lessons"][0]["questions"]] == ["s-equal", "s-added"]
+    assert cls["lessons"][0]["questions"][0]["prompt"] == "In your own words: what is a 'leading party'?"
+
+
+@pytest.mark.parametrize("ending", ["\n\n", "\n \n\t\n", "\r\n\r\n  \r\n", "\n\n\n   "])
+def test_a_roster_may_end_in_blank_or_space_only_lines(tmp_path, ending):
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(("name\nAna Müller\nBo Chen" + ending).encode())
+    assert read_roster(roster, "r.csv") == ("Ana Müller", "Bo Chen")
+    roster.write_text("name\nAna Müller\n\nBo Chen" + ending)
+    with pytest.raises(KitError) as caught:  # a blank line between names is still a mistake
+        read_roster(roster, "r.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        "r.csv:3:1: blank line in the roster (delete the line, or write a name on it)"]
+
+
+ADDED = """\
+    add:
+      - id: s-added
+        type: argument
+        difficulty: medium
+        prompt: "Added."
+        notes: {answer: "Any.", evidence: ["s. 94"]}
+"""
+
+
+@pytest.mark.parametrize("keys, printed", [
+    ("include: [s-equal]\n" + ADDED, ["s-equal", "s-added"]),  # add prints even when include leaves it out
+    ("include: [s-added, s-equal]\n" + ADDED, ["s-added", "s-equal"]),  # include can place it
+    ("include: [s-context, s-added, s-equal]\n" + ADDED, ["s-context", "s-added", "s-equal"]),
+    (ADDED, ["s-equal", "s-context", "s-added"]),  # after the lesson's own
+    ("exclude: [s-context]\n" + ADDED, ["s-equal", "s-added"]),
+    ("max_difficulty: medium\n" + ADDED, ["s-equal", "s-added"]),
+    ("include: [s-equal]\nreword: {s-added: Reworded.}\n" + ADDED, ["s-equal", "s-added: Reworded."]),
+])
+def test_every_class_key_changes_what_is_printed(mini, keys, printed):
+    (mini / "classes").mkdir()
+    body = "".join(f"    {line.strip()}\n" if not line.startswith("    ") else f"{line}\n" for line in keys.splitlines())
+    (mini / "classes" / "tenth.yaml").write_text(f"id: tenth\nname: T\nlessons:\n  - id: sample\n{body}")
+    questions = load_kit(mini).classes[0].lessons[0].lesson.questions
+    assert [q.id + (f": {q.prompt}" if q.prompt == "Reworded." else "") for q in questions] == printed

@@ -66,3 +66,35 @@ def test_internal_error_exits_1(cli, mini, monkeypatch):
     monkeypatch.setattr(kit.content, "load_context", lambda *a: 1 / 0)
     code, out, err = cli("check", "--content", mini)
     assert code == 1 and "internal error" in err and "Traceback" not in err
+
+
+def test_list_source_prints_the_numbers_a_citation_error_sends_the_teacher_to(cli, mini):
+    import re
+    import yaml
+    lesson = mini / "lessons" / "sample.yaml"
+    lesson.write_text(lesson.read_text().replace('evidence: ["s. 93-95"]', 'evidence: ["s. 93-950"]'))
+    code, out, err = cli("check", "--content", mini)
+    assert code == 2
+    command = re.search(r"'python build\.py (list [a-z0-9-]+)'", err)[1].split()
+    code, out, err = cli(*command, "--content", mini)  # works while the kit itself does not load
+    assert code == 0, err
+    sentences = yaml.safe_load((mini / "sources" / "kwp-letter-1964.yaml").read_text())["sentences"]
+    numbered = re.findall(r"^ +(\d+)  (.+)$", out, flags=re.M)
+    assert [(int(n), text) for n, text in numbered] == [(s["n"], s["text"]) for s in sentences]
+    assert "\nLetter\n  [heading]\n   14  " in out and "  [point 2]\n   85  2. One cannot allow" in out
+    code, out, err = cli("list", "kwp-letter-1964", "--json", "--content", mini)
+    data = json.loads(out)
+    assert data["sentences"][92] == {"n": 93, "text": "All parties are equal and autonomous.",
+                                     "part": "Letter", "block": "point 2"}
+    code, out, err = cli("list", "kwp-leter-1964", "--content", mini)
+    assert code == 2 and "no source 'kwp-leter-1964' in this folder (did you mean 'kwp-letter-1964'?)" in err
+
+
+def test_list_into_a_reader_that_stops_early_is_not_an_error(mini):
+    import subprocess
+    import sys
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "list", "kwp-letter-1964", "--content",
+                                str(mini)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    process.stdout.close()  # like `| head`: gone before kit prints
+    err = process.stderr.read().decode()
+    assert process.wait() == 0 and err == ""

@@ -136,9 +136,70 @@ def test_golden_html():
 def test_question_ids_in_the_lesson_plan_become_printed_numbers():
     from types import SimpleNamespace
 
-    from kit.render import question_refs
+    from kit.lessonplan import question_refs
 
     questions = [SimpleNamespace(id=i) for i in ("fc-first", "fc-first-required", "a")]
-    text = "Group 1: fc-first-required, then fc-first; a <b>and</b> fc-firstly, x-a, a-x stay."
-    assert str(question_refs(text, questions)) == (
-        "Group 1: Q2, then Q1; Q3 &lt;b&gt;and&lt;/b&gt; fc-firstly, x-a, a-x stay.")
+    text = "Group 1: fc-first-required, then fc-first; a <b>and</b> fc-firstly, x-a, a-x stay; fc-tone."
+    assert str(question_refs(text, questions, ("fc-first", "fc-tone"))) == (
+        "Group 1: Q2, then Q1; Q3 &lt;b&gt;and&lt;/b&gt; fc-firstly, x-a, a-x stay; "
+        '<span class="not-printed">fc-tone (not in this edition)</span>.')
+
+
+LABELS = [("1958", None), ("1946-02", None), ("1964-10-13", None), ("1964-10-13", "1964-10-14"),
+          ("1946-02", "1946-03"), ("1950", "1953"), ("1962-10-20", "1962-11"), ("1962-12-30", "1963-01-02"),
+          ("1962-12", "1963-01"), ("1962", "1963-11"), ("1964-09-30", "1964-10-01"), ("1956-08-30", "1957")]
+WHATS = ["Short.", "A medium event that takes most of one line of the timeline column.",
+         "A long event that runs over two or three lines of the column, so that its row is taller than any date "
+         "label beside it could ever be, whatever the label says."]
+
+
+def _text_rows(document) -> list[tuple[int, int, str, tuple[float, float, float, float]]]:
+    """(page, timeline row, 'when' or 'what', rectangle) of every piece of text laid out for a timeline row."""
+    root = document.pages[0]._page_box.children[0].element
+    rows = {id(el): (n, part) for ol in root.iter("ol") if "timeline" in ol.get("class", "")
+            for n, li in enumerate(ol) for span in li for part in [span.get("class")] for el in span.iter()}
+    found = []
+
+    def walk(box, page):
+        if getattr(box, "text", None) and id(box.element) in rows:  # wherever the box landed in the tree
+            row, part = rows[id(box.element)]
+            found.append((page, row, part, (box.position_x, box.position_y, box.width, box.height)))
+        for child in getattr(box, "children", ()):
+            walk(child, page)
+
+    for number, page in enumerate(document.pages):
+        walk(page._page_box, number)
+    return found
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_timeline_rows_never_overlap_whatever_the_label_length(large):
+    import dataclasses
+    import io
+
+    from kit.models import Event
+    from kit.render import date_range
+
+    lesson = load_kit(FIXTURES / "mini").lessons[0]
+    events = tuple(Event(date=d, end=e, event=w) for d, e in LABELS for w in WHATS[:2]) + \
+        tuple(Event(date=d, end=e, event=WHATS[2]) for d, e in LABELS[::3])
+    html = Renderer().html(dataclasses.replace(lesson, timeline=events), Edition(large_print=large))
+    printer = Printer(FIXTURES / "mini")
+    document, warnings = printer.render(html, "a4", large)
+    assert not warnings
+    boxes = _text_rows(document)
+    for i, (page, row, _, (x, y, w, h)) in enumerate(boxes):
+        for other_page, other_row, _, (x2, y2, w2, h2) in boxes[i + 1:]:
+            if page == other_page and row != other_row:
+                assert x + w <= x2 + 0.1 or x2 + w2 <= x + 0.1 or y + h <= y2 + 0.1 or y2 + h2 <= y + 0.1, \
+                    f"row {row} ({events[row].date}) overlaps row {other_row} ({events[other_row].date})"
+    for row in range(len(events)):
+        mine = [b for b in boxes if b[1] == row]
+        assert len({page for page, *_ in mine}) == 1, f"row {row} is split over pages"
+        when = [r for *_, part, r in mine if part == "when"]
+        what = [r for *_, part, r in mine if part == "what"]
+        assert max(x + w for x, _, w, _ in when) <= min(x for x, *_ in what), f"row {row}: the date runs into the event"
+        assert abs(min(y for _, y, *_ in when) - min(y for _, y, *_ in what)) < 4, f"row {row}: date and event not level"
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(printer.pdf(document, html))).pages).split())
+    for event in events:  # the PDF holds every label whole
+        assert date_range(event.date, event.end) in text

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,18 @@ def _alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
 
 
+@contextmanager
+def every_core_busy():
+    """A busy loop on every core for the length of the block, as on a machine shared with other work."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+
+
 def test_a_killed_build_leaves_complete_files_and_the_next_build_succeeds(tmp_path):
     content = _department(tmp_path)
     output = tmp_path / "out"
@@ -213,21 +226,31 @@ def test_a_killed_build_leaves_complete_files_and_the_next_build_succeeds(tmp_pa
     lesson = content / "lessons" / "sample.yaml"
     lesson.write_text(lesson.read_text().replace("Sample lesson: no leading party", "Sample lesson, edited"))
     workers: set[int] = set()
-    for delay in (0.5, 1.5, 2.5, 3.5):
-        process = subprocess.Popen(_build_cmd(content, output), cwd=ROOT)
-        time.sleep(delay)
-        workers |= _pool_workers(process.pid)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        _complete(output)  # old files or new ones, each complete
+    with every_core_busy():
+        # Kill once while the build checks its input, then at three moments after its workers started
+        # (however long a loaded machine takes to get there).
+        for after_workers, delay in ((False, 0.5), (True, 0.0), (True, 1.0), (True, 2.5)):
+            process = subprocess.Popen(_build_cmd(content, output), cwd=ROOT)
+            until = None if after_workers else time.monotonic() + delay
+            give_up = time.monotonic() + 120
+            while process.poll() is None and time.monotonic() < give_up and (until is None or time.monotonic() < until):
+                found = _pool_workers(process.pid)  # this build's own workers, none of another's
+                workers |= found
+                if until is None and found:
+                    until = time.monotonic() + delay
+                time.sleep(0.05)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            _complete(output)  # old files or new ones, each complete
+        assert workers, "no build got as far as starting its workers"
+        deadline = time.monotonic() + 10
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(workers), "workers outlived the build that was killed"
     subprocess.run(_build_cmd(content, output), check=True, cwd=ROOT)
     _complete(output)
     assert "Sample lesson, edited" in (output / "lessons" / "sample" / "sample-student.html").read_text()
     assert not (output / ".kit-staging").exists()
-    deadline = time.monotonic() + 10
-    while _alive(workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _alive(workers), "workers outlived the build that was killed"
 
 
 def test_two_builds_at_once_serialize_or_refuse(tmp_path):
