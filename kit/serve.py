@@ -342,4 +342,7 @@ def serve(content: Path, output: Path, templates: Path, port: int, ready=None) -
         if server.started and ready:
             ready(f"http://127.0.0.1:{port}/")
     threading.Thread(target=announce, daemon=True).start()
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again: that is our normal stop
+        pass
