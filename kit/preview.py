@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class Workspace:
         self._pool_digest = ""
         self._printed: dict[str, Printed] = {}
         self._pngs: dict[tuple[str, int], bytes] = {}
+        self.closed = False
 
     def changed(self) -> None:
         """A file changed on disk: the next request reads the kit again."""
@@ -112,7 +114,9 @@ class Workspace:
                         todo.append((job, key, renderer.html(job.lesson, job.edition)))
                     except KitError as exc:
                         problems.extend(exc.problems)
-            if todo:
+            if todo and self.closed:
+                problems.append(Problem("serve", 1, 1, "the server is stopping", "start it again"))
+            elif todo:
                 from . import pdf
                 pool = self._workers(snap.digest)
                 futures = [(job, key, pool.submit(pdf.render_to, html, job.edition.paper, job.edition.large_print,
@@ -122,6 +126,11 @@ class Workspace:
                         pages, sha, _, _ = future.result()
                     except KitError as exc:
                         problems.extend(exc.problems)
+                        continue
+                    except (CancelledError, BrokenProcessPool):
+                        if not self.closed:
+                            raise
+                        problems.append(Problem("serve", 1, 1, "the server is stopping", "start it again"))
                         continue
                     target = self.preview / job.path
                     mine[job.path] = {"key": key, "sha256": sha, "pages": pages, "size": target.stat().st_size}
@@ -185,10 +194,11 @@ class Workspace:
         return self._pngs[(sha, number)]
 
     def close(self) -> None:
-        """Stop the render workers."""
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        """Stop the render workers (without waiting: a render under way ends on its own)."""
+        self.closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def problems_of(file: Path, problems, content: Path) -> list[Problem]:

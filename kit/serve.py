@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -168,11 +169,16 @@ def create_app(content: Path, output: Path, templates: Path = TEMPLATES, port: i
         ident = request.path_params["id"]
         if not valid_id(ident):
             return _plain(404, "no such class")
-        async with request.form(max_files=1, max_fields=5, max_part_size=UPLOAD_LIMIT) as form:
-            upload = form.get("roster")
-            if upload is None or isinstance(upload, str):
-                return _plain(400, "no roster file in the upload")
-            data = await upload.read(UPLOAD_LIMIT + 1)
+        if int(request.headers.get("content-length", "0")) > UPLOAD_LIMIT:
+            return _plain(413, f"a roster may be at most {editor.ROSTER_LIMIT:,} bytes")
+        try:
+            async with request.form(max_files=1, max_fields=5, max_part_size=UPLOAD_LIMIT) as form:
+                upload = form.get("roster")
+                if upload is None or isinstance(upload, str):
+                    return _plain(400, "no roster file in the upload")
+                data = await upload.read(UPLOAD_LIMIT + 1)
+        except HTTPException:
+            return _plain(400, "the upload could not be read")
         name = str(request.query_params.get("name") or f"{ident}.csv")
         if not editor.valid_roster_name(name):
             name = f"{ident}.csv"
@@ -333,8 +339,13 @@ def serve(content: Path, output: Path, templates: Path, port: int, ready=None) -
     sock = bind(port)
     port = sock.getsockname()[1]
     app = create_app(Path(content), Path(output), templates, port)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):
+            app.state.workspace.close()  # a preview waiting for a render answers at once
+            super().handle_exit(sig, frame)
+    server = Server(config)
 
     def announce():
         while not server.started and not server.should_exit:

@@ -69,18 +69,27 @@
   const rosterBox = document.getElementById("roster");
   const rosterNow = el("p", { id: "roster-now" }, data.roster ? "Roster: " + data.roster : "No roster.");
   const upload = el("input", { type: "file", id: "roster-file", accept: ".csv,text/csv" });
-  const remove = el("label", {}, " Remove the roster from this class");
   const removeBox = el("input", { type: "checkbox", id: "roster-remove" });
-  remove.prepend(removeBox);
   const rosterProblems = el("ul", { class: "problems", id: "roster-problems" });
-  const uploadLabel = el("label", { for: "roster-file" }, "Upload a roster (CSV with a 'name' column) ");
-  rosterBox.append(rosterNow, uploadLabel, upload, remove, rosterProblems);
+  const uploadRow = el("div", { class: "field" });
+  uploadRow.append(el("label", { for: "roster-file" }, "Upload a CSV (a 'name' column)"), upload);
+  const removeRow = el("div", { class: "field" });
+  removeRow.append(el("label", { for: "roster-remove" }, "Remove the roster"), removeBox);
+  rosterBox.append(rosterNow, uploadRow);
+  if (data.roster) rosterBox.append(removeRow);
+  rosterBox.append(rosterProblems);
   removeBox.addEventListener("change", () => { roster.remove = removeBox.checked; });
   upload.addEventListener("change", async () => {
     if (!upload.files.length) return;
     const body = new FormData();
     body.append("roster", upload.files[0]);
-    const cid = data.id || "new-class";
+    const idInput = profile.querySelector('[data-field="__id"]');
+    const cid = data.id || (idInput && idInput.value.trim());
+    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(cid || "")) {
+      rosterProblems.replaceChildren(el("li", {}, "Give the class an id first: lowercase letters, digits and hyphens."));
+      upload.value = "";
+      return;
+    }
     const res = await post("/class/" + encodeURIComponent(cid) + "/roster?name=" + encodeURIComponent(data.roster || ""), body);
     if (!res.ok) { rosterProblems.replaceChildren(el("li", {}, await res.text())); return; }
     const r = await res.json();
@@ -103,7 +112,7 @@
     tick.addEventListener("change", () => li.classList.toggle("excluded", !tick.checked));
     head.append(tick, el("label", { for: tick.id }, "Include"), el("code", {}, q.id),
                 el("small", {}, q.type + ", " + q.difficulty + (q.added ? ", this class only" : "")), ...moveButtons(li));
-    const text = el("textarea", { class: "prompt", "aria-label": "Wording of " + q.id, rows: 2 });
+    const text = el("textarea", { class: "prompt", "aria-label": "Wording of " + q.id, rows: Math.max(2, Math.ceil(q.prompt.length / 75)) });
     text.value = q.prompt;
     li.append(head, text);
     if (!q.added && q.prompt !== q.original) li.append(el("small", { class: "original" }, "Lesson's wording: " + q.original));
@@ -166,7 +175,7 @@
     const drop = el("button", { type: "button", class: "small" }, "Remove from class");
     drop.addEventListener("click", () => { box.remove(); refreshAvailable(); });
     const head = el("div", { class: "lesson-head" });
-    head.append(el("span", {}, "Lesson"), ...moveButtons(box), drop);
+    head.append(el("span", {}, "Move the lesson"), ...moveButtons(box), drop);
     box.append(legend, head);
     for (const spec of lesson.fields) box.append(field(spec, "lesson-" + lesson.id));
     const ol = el("ol", { class: "questions" });
