@@ -138,7 +138,8 @@ def test_lesson_preview_follows_the_file_and_shows_problems(server, page):
     student = page.locator('.edition[data-kind="student"] figcaption.pagetext')
     student.first.wait_for(timeout=30_000)
     assert page.locator('.edition[data-kind="teacher"] img').count() >= 1
-    page.wait_for_function("() => document.querySelector('.edition img').naturalWidth > 500")  # a real page image
+    page.wait_for_function("() => [...document.querySelectorAll('.edition')].every("
+                           "e => e.querySelector('img').naturalWidth > 500)")  # real page images
     page.state("lesson", readme="lesson-preview")
 
     new_prompt = "Which words of the letter deny that any one party may lead the others?"
@@ -229,6 +230,8 @@ def test_class_editor_saves_only_the_changes_and_builds(server, page):
     page.wait_for_function("text => [...document.querySelectorAll('.edition[data-kind=student] .pagetext')]"
                            ".some(p => p.textContent.replace(/\\s+/g, ' ').includes(text))", arg=added_prompt,
                            timeout=30_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("() => document.querySelector('.edition img').naturalWidth > 500")
     page.state("preview-follows-save", readme="class-editor")
 
     page.locator("#build").click()
