@@ -94,6 +94,9 @@ def form(content: Path, class_id: str, lessons: dict) -> dict:
         spec = {"id": entry} if isinstance(entry, str) else entry if isinstance(entry, dict) else {}
         if spec.get("id") in lessons:
             entries.append(_lesson_form(spec, lessons[spec["id"]]))
+        elif isinstance(spec.get("id"), str):  # kept as written: its lesson is missing or has problems
+            entries.append({"id": spec["id"], "title": "lesson not found or has problems; kept as written",
+                            "keep": True, "fields": [], "questions": [], "excerpts": []})
     return {"id": class_id, "exists": file.is_file(), "base": file_base(content, class_id),
             "fields": fields(ClassProfile, data, SPECIAL), "roster": data.get("roster") or "",
             "lessons": entries, "available": [{"id": l.id, "title": l.spec.title} for l in lessons.values()],
@@ -237,6 +240,8 @@ def _lid(entry) -> str:
 
 def _apply_lesson(entry, item: dict, lesson):
     """One lesson of the class: its fields, selection, order, rewordings and added questions."""
+    if item.get("keep") or lesson is None:
+        return entry
     node = entry if isinstance(entry, CommentedMap) else CommentedMap(id=_scalar(entry))
     order = list(ClassLessonSpec.model_fields)
     _apply_fields(node, ClassLessonSpec, LESSON_SPECIAL, item.get("fields", {}))

@@ -64,6 +64,7 @@ class Workspace:
         self._printed: dict[str, Printed] = {}
         self._pngs: dict[tuple[str, int], bytes] = {}
         self.closed = False
+        self.answers: dict[tuple[str, str], tuple[int, dict]] = {}  # the last preview of each page
 
     def changed(self) -> None:
         """A file changed on disk: the next request reads the kit again."""
@@ -169,6 +170,11 @@ class Workspace:
         if printed is None or not printed.path.is_file():
             return None
         return printed.path if hashlib.sha256(printed.path.read_bytes()).hexdigest() == sha else None
+
+    def pdf_known(self, url: str) -> bool:
+        """A preview's PDF (by its /pdf/<sha>.pdf address) is still on disk."""
+        printed = self._printed.get(url.rsplit("/", 1)[-1].removesuffix(".pdf"))
+        return printed is not None and printed.path.is_file()
 
     def page_png(self, sha: str, number: int) -> bytes | None:
         """Page `number` (1-based) of a shown PDF as a PNG image."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import json
 import secrets
@@ -118,7 +119,10 @@ def create_app(content: Path, output: Path, templates: Path = TEMPLATES, port: i
             return _plain(404, "no such class")
         snap = await run_in_threadpool(ws.snapshot)
         kit = snap.kit or ws.last_good
-        lessons = {l.id: l for l in kit.lessons} if kit else {}
+        if kit is None:
+            return page("class.html.j2", request, kind="class", ident=ident, form=None, form_json="{}",
+                        broken=[str(p) for p in snap.problems])
+        lessons = {l.id: l for l in kit.lessons}
         try:
             data = await run_in_threadpool(editor.form, content, "" if new else ident, lessons)
             broken = []
@@ -131,7 +135,10 @@ def create_app(content: Path, output: Path, templates: Path = TEMPLATES, port: i
         kind, ident = request.path_params["kind"], request.path_params["id"]
         if kind not in ("lesson", "class") or not valid_id(ident):
             return _plain(404, "no such page")
-        return JSONResponse(await run_in_threadpool(_preview, ws, kind, ident))
+        answer = await run_in_threadpool(_preview, ws, kind, ident)
+        if request.query_params.get("since") == answer["state"]:
+            return JSONResponse({"state": answer["state"], "same": True})
+        return JSONResponse(answer)
 
     async def pdf_file(request: Request):
         path = ws.pdf(request.path_params["sha"])
@@ -244,6 +251,9 @@ def create_app(content: Path, output: Path, templates: Path = TEMPLATES, port: i
 def _preview(ws: Workspace, kind: str, ident: str) -> dict:
     """What a lesson or class page shows now: every edition's pages, and every problem."""
     snap = ws.snapshot()
+    known = ws.answers.get((kind, ident))
+    if known and known[0] == snap.generation and all(ws.pdf_known(e["pdf"]) for e in known[1]["editions"]):
+        return known[1]
     jobs = ws.jobs(kind, ident)
     printed, problems = ws.print_jobs(jobs) if jobs else ([], [])
     problems = [str(p) for p in snap.problems + tuple(problems)]
@@ -256,8 +266,12 @@ def _preview(ws: Workspace, kind: str, ident: str) -> dict:
                          "pdf": f"/pdf/{doc.sha}.pdf",
                          "pages": [{"png": f"/page/{doc.sha}/{n}.png", "text": text}
                                    for n, text in enumerate(doc.texts, start=1)]})
-    state = json.dumps([problems, [e["pdf"] for e in editions]])
-    return {"state": state, "problems": problems, "stale": snap.kit is None, "editions": editions}
+    state = hashlib.sha256(json.dumps([problems, [e["pdf"] for e in editions]]).encode()).hexdigest()
+    answer = {"state": state, "problems": problems, "stale": snap.kit is None, "editions": editions}
+    if len(ws.answers) > 100:
+        ws.answers.clear()
+    ws.answers[(kind, ident)] = (snap.generation, answer)
+    return answer
 
 
 async def _watch(ws: Workspace, stop: asyncio.Event) -> None:

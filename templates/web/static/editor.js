@@ -177,6 +177,7 @@
     const head = el("div", { class: "lesson-head" });
     head.append(el("span", {}, "Move the lesson"), ...moveButtons(box), drop);
     box.append(legend, head);
+    if (lesson.keep) { box.dataset.keep = "1"; return box; }
     for (const spec of lesson.fields) box.append(field(spec, "lesson-" + lesson.id));
     const ol = el("ol", { class: "questions" });
     for (const q of lesson.questions) ol.append(questionItem(q, lesson.id));
@@ -204,7 +205,7 @@
     if (roster.csv !== null) { out.roster = roster.name; out.roster_csv = roster.csv; }
     else if (roster.remove) out.roster = "";
     for (const box of list.querySelectorAll("fieldset.lesson")) {
-      const lesson = { id: box.dataset.lesson, fields: values(box), questions: [], add: [] };
+      const lesson = { id: box.dataset.lesson, fields: values(box), questions: [], add: [], keep: !!box.dataset.keep };
       for (const li of box.querySelectorAll("ol.questions > li")) {
         lesson.questions.push({ id: li.dataset.question, include: li.querySelector("input.include").checked,
                                 prompt: li.querySelector("textarea.prompt").value });

@@ -41,7 +41,7 @@
 
   async function poll() {
     try {
-      const res = await fetch(url, { headers: { Accept: "application/json" } });
+      const res = await fetch(url + (shown ? "?since=" + encodeURIComponent(shown) : ""), { headers: { Accept: "application/json" } });
       if (res.ok) {
         const data = await res.json();
         if (data.state !== shown) {
