@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 import tempfile
+import types
 import typing
 from pathlib import Path
 from typing import Literal
@@ -33,7 +35,7 @@ ROSTER_LIMIT = 200_000
 def widget(info) -> dict | None:
     """How a model field is edited: a tick box, a choice, a number or a line of text; None for anything else."""
     kind, optional = info.annotation, False
-    if typing.get_origin(kind) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(kind) if a is not type(None)]
         optional, kind = True, args[0] if len(args) == 1 else None
     if kind is bool:
@@ -78,7 +80,7 @@ def file_base(content: Path, class_id: str) -> str:
 
 
 def valid_roster_name(name: str) -> bool:
-    import re
+    """A plain CSV file name next to the class file (what the class loader accepts)."""
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\.csv", name)) and ".." not in name
 
 
