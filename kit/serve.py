@@ -200,6 +200,8 @@ def create_app(content: Path, output: Path, templates: Path = TEMPLATES, port: i
         return JSONResponse(builds.start(ident))
 
     async def build_status(request: Request):
+        if not valid_id(request.path_params["id"]):
+            return _plain(404, "no such class")
         return JSONResponse(builds.status(request.path_params["id"]))
 
     async def built_file(request: Request):
