@@ -104,14 +104,12 @@ def check(content: Path, output: Path, class_id: str, text: str, roster: tuple[s
         profile = validate(doc, ClassProfile)
     except KitError as exc:
         return problems.problems + exc.problems
-    if profile.id != class_id:
-        problems.append(doc.problem(("id",), f"id '{profile.id}' does not match the file name '{file.name}'",
-                                    f"set id: {class_id}"))
     if kit is None:
         return problems.problems + [Problem(path, 1, 1, "the kit has problems, so lessons cannot be checked",
                                             "fix the problems listed on the home page first")]
     scratch = output / PREVIEW
     scratch.mkdir(parents=True, exist_ok=True)
+    # The class alone in a scratch content folder, loaded exactly as `check` loads content/classes/.
     with tempfile.TemporaryDirectory(dir=scratch, prefix="check-") as tmp:
         root = Path(tmp)
         (root / "classes").mkdir()
@@ -119,17 +117,17 @@ def check(content: Path, output: Path, class_id: str, text: str, roster: tuple[s
         if profile.roster and valid_roster_name(profile.roster):
             if roster and roster[0] == profile.roster:
                 (root / "classes" / profile.roster).write_text(roster[1], "utf-8")
+                problems.problems.extend(missing_glyphs(roster[1], display_path(file.parent / roster[0], content.parent)))
             elif (content / "classes" / profile.roster).is_file():
                 shutil.copyfile(content / "classes" / profile.roster, root / "classes" / profile.roster)
-        from .classes import _plan
+        from .classes import load_classes
         found = Collector()
-        _plan(profile, doc, root / "classes" / file.name, root, {l.id: l for l in kit.lessons}, set(), found)
-        shown = display_path(root / "classes", root)
+        load_classes(root, {l.id: l for l in kit.lessons}, set(), found)
+        scratch_paths = (display_path(root / "classes", root), str(root), display_path(root))
         for problem in found.problems:
-            if problem.path.startswith(shown) or problem.path.startswith(str(root)):
-                name = Path(problem.path).name
-                problem = Problem(display_path(content / "classes" / name, content.parent), problem.line, problem.col,
-                                  problem.message, problem.hint)
+            if problem.path.startswith(scratch_paths):
+                problem = Problem(display_path(content / "classes" / Path(problem.path).name, content.parent),
+                                  problem.line, problem.col, problem.message, problem.hint)
             problems.append(problem)
     return problems.problems
 
