@@ -19,6 +19,16 @@ from .models import DIFFICULTIES
 
 SPECIAL = {"id", "lessons", "roster"}  # profile keys with a form of their own
 LESSON_SPECIAL = {"id", "include", "exclude", "add", "reword"}
+HELP = {  # a line under a field; keys added later show their pydantic description, if any
+    "name": "printed on every handout",
+    "paper": "a4 or US letter",
+    "large_print": "body text at 16 pt, more room to write",
+    "teacher_edition": "also print the teacher edition",
+    "shuffle": "a different question order for each student (needs a roster)",
+    "student_files": "also one PDF per student",
+    "max_difficulty": "leave out harder questions",
+    "answer_space": "1.5 = 50% more ruled lines",
+}
 
 
 def widget(info) -> dict | None:
@@ -49,7 +59,7 @@ def fields(model, data: dict, skip: set[str]) -> list[dict]:
             continue
         value = data.get(name, info.default if not info.is_required() else "")
         out.append({"name": name, "label": name.replace("_", " ").capitalize(), "value": "" if value is None else value,
-                    "description": info.description or "", **how})
+                    "description": info.description or HELP.get(name, ""), **how})
     return out
 
 

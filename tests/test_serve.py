@@ -237,7 +237,7 @@ def test_class_editor_saves_only_the_changes_and_builds(server, page):
     page.locator("#build").click()
     link = page.locator("#build-files a", has_text=f"{LESSON}-student.pdf")
     link.first.wait_for(timeout=60_000)
-    page.locator("#build-status").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('#build-status').scrollIntoView({block: 'start'})")
     page.state("built", readme="class-built")
     response = page.request.get(server.url + link.first.get_attribute("href"))
     assert response.ok and response.headers["content-type"] == "application/pdf"
