@@ -16,7 +16,8 @@ STATE = ".kit-state.json"
 def templates_digest(templates: Path = TEMPLATES) -> str:
     """One hash of kit's version and every template, stylesheet and font."""
     digest = hashlib.sha256(__version__.encode())
-    for file in sorted(p for p in templates.rglob("*") if p.is_file()):
+    # templates/web/ is the `serve` app's own pages, never printed: changing them re-renders nothing.
+    for file in sorted(p for p in templates.rglob("*") if p.is_file() and p.relative_to(templates).parts[0] != "web"):
         digest.update(file.relative_to(templates).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 

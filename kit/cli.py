@@ -12,7 +12,7 @@ from pathlib import Path
 from . import TEMPLATES, __version__
 from .errors import KitError
 
-COMMANDS = ("build", "check", "list", "import-source")
+COMMANDS = ("build", "check", "list", "import-source", "serve")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     common(imp)
     imp.add_argument("file", type=Path)
     imp.add_argument("--id", required=True, help="id for the source, e.g. kwp-letter-1964")
+    serve = sub.add_parser("serve", help="preview and edit in the browser, on this computer only")
+    common(serve)
+    serve.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default: 8765; 0: any free port)")
+    serve.add_argument("--no-open", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -87,6 +92,17 @@ def _run(args) -> int:
         target = import_source(args.file, args.id, args.content)
         if not args.quiet:
             print(f"imported {args.file} as {target}")
+        return 0
+    if args.command == "serve":
+        from .serve import serve
+
+        def ready(url: str) -> None:
+            print(f"kit serve: {url} (listening on 127.0.0.1 only; Ctrl-C stops)", flush=True)
+            if not args.no_open:
+                import webbrowser
+                webbrowser.open(url)
+        serve(args.content, args.output, args.templates, args.port, ready)
+        print("kit serve: stopped", flush=True)
         return 0
     if args.command == "check":
         from .plan import plan

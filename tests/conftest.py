@@ -57,3 +57,11 @@ def mini(tmp_path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(FIXTURES / "mini", target)
     return target
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so a fixture can tell whether its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
