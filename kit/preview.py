@@ -145,9 +145,9 @@ class Workspace:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
         if self._pool is None:
-            from . import pdf
+            from .worker import pool_worker
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=pdf.pool_worker,
+                                             initializer=pool_worker,
                                              initargs=(str(self.content), str(self.templates)))
             self._pool_digest = digest
         return self._pool
