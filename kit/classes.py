@@ -18,9 +18,11 @@ from pydantic import Field, model_validator
 
 from . import yamlfile
 from .errors import Collector, KitError, Problem, display_path
+from .files import read_bytes
 from .models import DIFFICULTIES, Id, Model, Question, Short, Text
 
 MAX_STUDENTS = 500
+MAX_NAME = 80  # characters; kit/copies.py fits a name this long on the name line
 
 
 class ClassLessonSpec(Model):
@@ -96,10 +98,17 @@ def shuffled(class_id: str, lesson_id: str, student: str, count: int) -> tuple[i
     return tuple(order)
 
 
-def read_roster(file: Path, path: str) -> tuple[str, ...]:
+def read_roster(file: Path, path: str, root: Path | None = None) -> tuple[str, ...]:
     """Student names from a CSV with a `name` column (or `first name` and `last name`)."""
-    text = yamlfile.read_text(file, path, limit=200_000)
-    rows = list(csv.reader(io.StringIO(text)))
+    text = yamlfile.read_text(file, path, limit=200_000, root=root)
+    reader, rows, start = csv.reader(io.StringIO(text)), [], 1
+    try:
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:  # e.g. a field over the csv module's limit: an unclosed quote, usually
+        raise KitError(Problem(path, start, 1, f"the roster cannot be read as CSV: {exc}",
+                               "close every quote (\") you open; a name is one short field"))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise KitError(Problem(path, 1, 1, "the roster has no header row",
                                "start with a header line such as: name"))
@@ -124,7 +133,11 @@ def read_roster(file: Path, path: str) -> tuple[str, ...]:
         if not name:
             problems.add(path, number, 1, "this row has no name", "fill in the name, or delete the row")
             continue
-        key = name.casefold()
+        if len(name) > MAX_NAME:
+            problems.add(path, number, 1, f"name is {len(name)} characters long, over the limit of {MAX_NAME}",
+                         "shorten it to the name the student goes by; it must fit the name line")
+            continue
+        key = unicodedata.normalize("NFC", name).casefold()  # "José" typed two ways is one student
         if key in first:
             problems.add(path, number, 1, f"'{name}' is listed twice (first on line {first[key]})",
                          "add an initial to tell the two students apart")
@@ -156,13 +169,14 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
     roster_text = ""
     if profile.roster:
         roster = (file.parent / profile.roster)
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.csv", profile.roster) or not roster.is_file():
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.csv", profile.roster) or not (
+                roster.exists() or roster.is_symlink()):
             problems.append(doc.problem(("roster",), f"roster '{profile.roster}' not found next to {file.name}",
                                         "put the CSV file in content/classes/ and give its file name"))
         else:
             try:
-                students = read_roster(roster, display_path(roster, root))
-                roster_text = roster.read_text("utf-8")
+                students = read_roster(roster, display_path(roster, root), root)
+                roster_text = read_bytes(roster, root).decode("utf-8-sig")
             except KitError as exc:
                 problems.extend(exc)
     if profile.shuffle and not profile.roster:
@@ -190,7 +204,7 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
         class_lessons.append(ClassLesson(variant, spec.answer_space, orders))
     if len(problems.problems) > before:
         return None
-    digest = hashlib.sha256((file.read_text("utf-8") + "\0" + roster_text).encode()).hexdigest()
+    digest = hashlib.sha256(read_bytes(file, root) + b"\0" + roster_text.encode()).hexdigest()
     return ClassPlan(profile, display_path(file, root), tuple(class_lessons), students, digest)
 
 

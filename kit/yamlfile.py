@@ -71,13 +71,10 @@ def decode(raw: bytes, path: str) -> str:
                                "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"))
 
 
-def read_text(file: Path, path: str, limit: int = MAX_BYTES) -> str:
-    """A content file's text, refusing oversized or non-UTF-8 files."""
-    size = file.stat().st_size
-    if size > limit:
-        raise KitError(Problem(path, 1, 1, f"file is {size:,} bytes, over the {limit:,}-byte limit",
-                               "split it into smaller files"))
-    return decode(file.read_bytes(), path)
+def read_text(file: Path, path: str, limit: int = MAX_BYTES, root: Path | None = None) -> str:
+    """A content file's text (no links below `root`), refusing oversized or non-UTF-8 files."""
+    from .files import read_bytes
+    return decode(read_bytes(file, root or file.parent, path, limit), path)
 
 
 def parse(text: str, path: str) -> Doc:
@@ -109,9 +106,9 @@ def parse(text: str, path: str) -> Doc:
     return _Builder(path).build(node)
 
 
-def load(file: Path, path: str) -> Doc:
+def load(file: Path, path: str, root: Path | None = None) -> Doc:
     """Read and parse a YAML file."""
-    return parse(read_text(file, path), path)
+    return parse(read_text(file, path, root=root), path)
 
 
 class _Builder:
