@@ -161,15 +161,20 @@ def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) 
 
 def index_page(cls, files: list[dict], templates: Path = TEMPLATES) -> str:
     """index.html: the class's materials with page counts and sizes, ready to post."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    from .errors import RenderError
+    from .render import environment, template_problem
+
+    env = environment(templates)
     by_lesson = []
     for item in cls.lessons:
         rows = [f for f in files if f.get("lesson") == item.lesson.id and f["kind"] in ("student", "teacher")]
         by_lesson.append({"lesson": item.lesson, "files": sorted(rows, key=lambda f: (f["student"], f["kind"]))})
     packs = [f for f in files if f["kind"] == "print-pack"]
-    return env.get_template("index.html.j2").render(cls=cls, profile=cls.profile, lessons=by_lesson, packs=packs,
-                                                     students=cls.students, size=_size)
+    try:
+        return env.get_template("index.html.j2").render(cls=cls, profile=cls.profile, lessons=by_lesson,
+                                                         packs=packs, students=cls.students, size=_size)
+    except jinja2.TemplateError as exc:
+        raise RenderError(template_problem(exc, templates))
 
 
 def _size(count: int) -> str:

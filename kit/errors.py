@@ -34,6 +34,9 @@ class KitError(Exception):
         self.problems = sorted(set(problems), key=lambda p: (p.path, p.line, p.col, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # a worker process's error reaches the build with its problems intact
+        return (type(self), (self.problems,))
+
 
 class RenderError(KitError):
     """A template or the PDF printer failed on valid content."""

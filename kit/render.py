@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from .content import Excerpt, Lesson
 from .errors import Problem, RenderError, display_path
+from .files import read_bytes
+from .yamlfile import decode
 from .markup import markdown_to_html
 from .models import Question, Source
 
@@ -136,20 +139,35 @@ def _brackets(text: str, runs: list[dict]) -> None:
         runs.append({"kind": "text", "text": text[pos:]})
 
 
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from one folder only: no '..', no links, regular files within the size limit."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def get_source(self, environment, template):
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))  # refuses '..'
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        shown = display_path(path)
+        return decode(read_bytes(path, self.folder, shown), shown), str(path), lambda: True
+
+
+def environment(templates: Path, **options) -> jinja2.Environment:
+    """A sandboxed Jinja environment: a template (perhaps downloaded) can format data but not run code."""
+    return ImmutableSandboxedEnvironment(loader=TemplateLoader(templates), autoescape=True,
+                                         undefined=jinja2.StrictUndefined, **options)
+
+
 class Renderer:
     """One Jinja environment for every document of a build."""
 
     def __init__(self, templates: Path = TEMPLATES, content: Path | None = None):
         self.templates = Path(templates)
         folder = Path(content) / "context" if content else None
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates)),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text, folder))
+        self.env = environment(self.templates, trim_blocks=True, lstrip_blocks=True)
+        images: dict = {}  # each image read and encoded once per build
+        self.env.filters["markdown"] = lambda text: Markup(markdown_to_html(text, folder, images))
         self.env.filters["date"] = format_date
         self.env.globals["date_range"] = date_range
 
@@ -168,7 +186,7 @@ class Renderer:
                 numbered=lambda text: question_refs(text, questions),
             )
         except jinja2.TemplateError as exc:
-            raise RenderError(_template_problem(exc, self.templates))
+            raise RenderError(template_problem(exc, self.templates))
 
 
 def question_refs(text: str, questions) -> Markup:
@@ -181,7 +199,7 @@ def question_refs(text: str, questions) -> Markup:
     return Markup(pattern.sub(lambda m: f"Q{numbers[m.group(1)]}", str(escape(text))))
 
 
-def _template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
+def template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
     """Where in which template rendering failed: syntax errors say so; runtime errors via the traceback."""
     name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
     tb = exc.__traceback__
