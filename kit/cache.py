@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from . import TEMPLATES, __version__
+from .errors import KitError
+from .files import read_bytes
 from .markup import image_sources
 from .write import atomic_write
 
@@ -16,8 +19,11 @@ STATE = ".kit-state.json"
 def templates_digest(templates: Path = TEMPLATES) -> str:
     """One hash of kit's version and every template, stylesheet and font."""
     digest = hashlib.sha256(__version__.encode())
-    for file in sorted(p for p in templates.rglob("*") if p.is_file()):
-        digest.update(file.relative_to(templates).as_posix().encode() + b"\0" + file.read_bytes())
+    for folder, dirs, names in os.walk(templates):
+        dirs.sort()
+        for name in sorted(names + [d for d in dirs if Path(folder, d).is_symlink()]):
+            file = Path(folder) / name
+            digest.update(file.relative_to(templates).as_posix().encode() + b"\0" + read_bytes(file, templates))
     return digest.hexdigest()
 
 
@@ -44,9 +50,8 @@ class Keys:
         for reading in lesson.context:
             digest.update(f"{reading.title}\0{reading.markdown}\0".encode())
             for _, src, _ in image_sources(reading.markdown):
-                image = (self.content / "context" / src)
-                if image.is_file():
-                    digest.update(image.read_bytes())
+                image = Path(os.path.abspath(self.content / "context" / src))
+                digest.update(read_bytes(image, self.content))
         self._lessons[id(lesson)] = digest.hexdigest()
         return self._lessons[id(lesson)]
 
@@ -58,10 +63,23 @@ class Keys:
 def load_state(output: Path) -> dict:
     """What the last successful build wrote, by path; empty when missing or from another kit version."""
     try:
-        data = json.loads((output / STATE).read_text("utf-8"))
-        return data["files"] if data.get("kit") == __version__ else {}
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(read_bytes(output / STATE, output, limit=200_000_000))
+    except (KitError, ValueError):
         return {}
+    files = data.get("files") if isinstance(data, dict) and data.get("kit") == __version__ else None
+    # A state file of the wrong shape (edited, truncated, from elsewhere) is ignored: everything is rebuilt.
+    if not isinstance(files, dict) or not all(isinstance(k, str) and _entry_ok(v) for k, v in files.items()):
+        return {}
+    return files
+
+
+def _entry_ok(entry) -> bool:
+    types = {"key": str, "sha256": str, "size": int, "pages": int, "kind": str}
+    return isinstance(entry, dict) and all(isinstance(entry.get(k), t) for k, t in types.items()) and \
+        isinstance(entry.get("group", ""), str) and isinstance(entry.get("lesson", ""), str) and \
+        isinstance(entry.get("student", ""), str) and (entry.get("name_at") is None or (
+            isinstance(entry["name_at"], list) and len(entry["name_at"]) == 2
+            and all(isinstance(x, (int, float)) for x in entry["name_at"])))
 
 
 def save_state(output: Path, files: dict) -> None:

@@ -14,6 +14,13 @@ from .errors import KitError
 COMMANDS = ("build", "check", "list", "import-source")
 
 
+def _positive(text: str) -> int:
+    """-j N: a whole number from 1 up (argparse exits 2 with usage otherwise)."""
+    if not text.isdigit() or len(text) > 6 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of workers (1 or more)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python build.py", description="Build classroom teaching kits.")
     parser.add_argument("--version", action="version", version=f"kit {__version__}")
@@ -32,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="paper size for lessons outside classes (default: a4)")
     build.add_argument("--class", dest="classes", action="append", default=[], metavar="ID",
                        help="build only this class (repeatable)")
-    build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                       help="render N documents at once (default: the number of cores)")
+    build.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
+                       help="render N documents at once (default and most: the number of cores, "
+                            "fewer when memory is short)")
     check = sub.add_parser("check", help="validate everything, write nothing")
     common(check)
     lister = sub.add_parser("list", help="print the kit's inventory")
