@@ -15,12 +15,12 @@ from .glyphs import missing_glyphs
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
                      ID_RE)
 from .quotes import QuoteError, Segment, SourceText
-from .markup import IMAGE_TYPES, image_sources, limit_problems
+from .markup import IMAGE_TYPES, image_sources, markdown_problems
 from .validate import validate
 
 MAX_FILES = 2_000
 MAX_EXCERPT_WORDS = 1_500
-CITATION = re.compile(r"\bss?\.\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?")
+CITATION = re.compile(r"\bss?\.\s*(\d{1,9})(?:\s*[-\u2013]\s*(\d{1,9}))?")  # longer numbers are out of range
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def load_context(file: Path, path: str, root: Path | None = None) -> Context:
         if not alt.strip():
             problems.append(Problem(path, offset + line, 1, f"image '{src}' has no alt text",
                                     "describe the image for screen readers: ![a map of Korea in 1953](map.png)"))
-    problems += [Problem(path, offset + line, 1, message, hint) for line, message, hint in limit_problems(body)]
+    problems += [Problem(path, offset + line, 1, message, hint) for line, message, hint in markdown_problems(body)]
     if problems:
         raise KitError(problems)
     return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)))

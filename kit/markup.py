@@ -34,25 +34,33 @@ def image_sources(text: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def limit_problems(text: str) -> list[tuple[int, str, str]]:
+def markdown_problems(text: str) -> list[tuple[int, str, str]]:
     """(line, message, hint) for Markdown nested too deeply or holding too many elements to print."""
+    from .glyphs import control_characters, missing_glyphs
+
     depth, elements, links, line = 0, 0, 0, 1
+    typed, found = set(text), []
     for token in markdown_parser().parse(text):
         line = (token.map[0] + 1) if token.map else line
         for item in [token, *(token.children or ())]:
+            added = "".join(c for c in item.content if c not in typed) if item.type == "text" else ""
+            if added:  # written as an entity, such as &#x1F600;
+                for problem in control_characters(added, "") + missing_glyphs(added, ""):
+                    found.append((line, problem.message + " (written as an entity)", problem.hint))
+                typed.update(added)
             depth += item.nesting
             elements += item.nesting == 1 or item.type == "image"
             links += item.type in ("link_open", "image")
             if depth > MAX_NESTING:
-                return [(line, f"Markdown is nested more than {MAX_NESTING} levels deep",
+                return found + [(line, f"Markdown is nested more than {MAX_NESTING} levels deep",
                          "use fewer nested *emphasis*, lists or > quotes")]
     if elements > MAX_ELEMENTS:
-        return [(1, f"{elements:,} Markdown elements (paragraphs, emphasis, links...), over the limit of "
+        return found + [(1, f"{elements:,} Markdown elements (paragraphs, emphasis, links...), over the limit of "
                  f"{MAX_ELEMENTS:,}", "split the reading into several shorter ones")]
     if links > MAX_LINKS:
-        return [(1, f"{links:,} links and images, over the limit of {MAX_LINKS:,}",
+        return found + [(1, f"{links:,} links and images, over the limit of {MAX_LINKS:,}",
                  "keep the links a student needs; split the reading")]
-    return []
+    return found
 
 
 def markdown_to_html(text: str, folder: Path | None = None, images: dict | None = None) -> str:
