@@ -148,9 +148,9 @@ def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) 
         "files": sorted(files, key=lambda f: f["path"]),
         "built_from": {
             "kit": __version__,
-            "class_profile": cls.path,
+            "class_profile": f"classes/{cls.id}.yaml",  # inside the content folder: the same from any folder
             "class_sha256": cls.digest,
-            "lessons": [{"id": item.lesson.id, "file": item.lesson.path,
+            "lessons": [{"id": item.lesson.id, "file": f"lessons/{item.lesson.id}.yaml",
                          "questions": [q.id for q in item.lesson.questions]} for item in cls.lessons],
             "sources": sources,
             "templates_sha256": templates_digest,

@@ -78,7 +78,7 @@ def _entry_ok(entry) -> bool:
     return isinstance(entry, dict) and all(isinstance(entry.get(k), t) for k, t in types.items()) and \
         isinstance(entry.get("group", ""), str) and isinstance(entry.get("lesson", ""), str) and \
         isinstance(entry.get("student", ""), str) and (entry.get("name_at") is None or (
-            isinstance(entry["name_at"], list) and len(entry["name_at"]) == 2
+            isinstance(entry["name_at"], list) and len(entry["name_at"]) in (2, 3)
             and all(isinstance(x, (int, float)) for x in entry["name_at"])))
 
 

@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from . import yamlfile
 from .errors import Collector, KitError, Problem, display_path
 from .files import read_bytes
+from .write import name_clashes
 from .models import DIFFICULTIES, Id, Model, Question, Short, Text
 
 MAX_STUDENTS = 500
@@ -156,7 +157,12 @@ def load_classes(root: Path, lessons: dict, broken: set[str], problems: Collecto
     from .content import load_all  # the content loader's file rules apply to classes too
 
     plans = []
-    for profile, doc in load_all(root / "classes", "*.yaml", ClassProfile, problems, root).values():
+    profiles = load_all(root / "classes", "*.yaml", ClassProfile, problems, root)
+    for class_id, clash in name_clashes(list(profiles)).items():
+        problems.append(profiles[class_id][1].problem(("id",), f"class id '{class_id}' would overwrite {clash}",
+                                                      "choose another id (and rename the file to match)"))
+        del profiles[class_id]
+    for profile, doc in profiles.values():
         plan = _plan(profile, doc, root / "classes" / f"{profile.id}.yaml", root, lessons, broken, problems)
         if plan:
             plans.append(plan)

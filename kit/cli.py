@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     common(imp)
     imp.add_argument("file", type=Path)
     imp.add_argument("--id", required=True, help="id for the source, e.g. kwp-letter-1964")
+    imp.add_argument("--force", action="store_true",
+                     help="import over an existing source, keeping the repairs recorded in it")
     return parser
 
 
@@ -86,7 +88,7 @@ def _run(args) -> int:
 
     if args.command == "import-source":
         from .importer import import_source
-        target = import_source(args.file, args.id, args.content)
+        target = import_source(args.file, args.id, args.content, force=args.force)
         if not args.quiet:
             print(f"imported {args.file} as {target}")
         return 0
