@@ -20,7 +20,7 @@ from .validate import validate
 
 MAX_FILES = 2_000
 MAX_EXCERPT_WORDS = 1_500
-CITATION = re.compile(r"\bss?\.\s*(\d{1,9})(?:\s*[-\u2013]\s*(\d{1,9}))?")  # longer numbers are out of range
+CITATION = re.compile(r"\bss?\.\s*(\d+)(?:\s*[-\u2013]\s*(\d+))?")
 
 
 @dataclass(frozen=True)

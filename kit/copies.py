@@ -11,21 +11,23 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObjec
 
 NAME_EM = 0.857  # the name line's font size in rem, as in handout.css
 NAME_GAP_EM = 0.3  # .student-name's margin-left
+MIN_NAME_PT = 5.0  # a long name shrinks down to this size, on two lines
 
 
 def find_name_label(document) -> tuple[float, float, float] | None:
     """Right edge, top and the room to its right in the name field (CSS px) of the first page's 'Name' label."""
     found = []
 
-    def walk(box, parent=None):
+    def walk(box, block=None):
         element = getattr(box, "element", None)
         if element is not None and "name-label" in (element.get("class") or "").split():
             right = box.position_x + box.margin_width()
-            room = parent.position_x + parent.margin_width() - right if parent is not None else 0.0
+            room = block.content_box_x() + block.width - right if block is not None else 0.0
             found.append((right, box.position_y, room))
             return
+        inline = type(box).__name__ in ("LineBox", "InlineBox", "TextBox")
         for child in getattr(box, "children", ()):
-            walk(child, box)
+            walk(child, block if inline else box)
 
     if document.pages:
         walk(document.pages[0]._page_box)
@@ -57,9 +59,10 @@ def _fit(name: str, size: float, left: float, top: float, width: float) -> str:
     need = name_width(name, size) * 4 / 3  # pt to CSS px
     if width <= 0 or need <= width:
         return style
-    if need * 0.7 <= width:  # shrink a little, stay on one line
+    if need * 0.6 <= width:  # shrink, stay on one line
         return f"{style}; font-size: {size * width / need * 0.98:.3f}pt"
-    small = max(0.55 * size, min(0.75 * size, size * 2 * width / need * 0.9))
+    # Two lines, each with a fifth to spare for where the words break; 80 characters fit at 5 pt.
+    small = max(MIN_NAME_PT, min(0.75 * size, size * 2 * width * 0.8 / need))
     # Two lines ending where the one line would have ended: the name stays above the rule.
     lift = 2 * small * 1.05 - size * 1.45
     return (f"left: {left:.3f}px; top: {top - lift * 4 / 3:.3f}px; width: {width:.3f}px; font-size: {small:.3f}pt;"

@@ -76,13 +76,14 @@ def read_bytes(path: Path, root: Path, shown: str | None = None, limit: int | No
         if exc.errno == errno.ELOOP:
             raise _problem(shown, "is a link; kit does not follow links", "copy the file itself into place")
         raise _problem(shown, f"cannot read: {exc.strerror}", "check that the file exists and is readable")
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _problem(shown, f"is {_kind(info.st_mode)}, not a file", "put a regular file here")
-        if info.st_size > limit:
-            raise _problem(shown, f"file is {info.st_size:,} bytes, over the {limit:,}-byte limit",
-                           "split it into smaller files" if limit < 5_000_000 else "make the file smaller")
+        raise _problem(shown, f"file is {info.st_size:,} bytes, over the {limit:,}-byte limit",
+                       "split it into smaller files" if limit < 5_000_000 else "make the file smaller")
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise _problem(shown, f"file is over the {limit:,}-byte limit", "make the file smaller")
@@ -101,15 +102,14 @@ def check_image(data: bytes, path: Path, shown: str) -> None:
         with Image.open(io.BytesIO(data)) as image:  # reads the header, decodes nothing
             found, (width, height) = image.format, image.size
     except Image.DecompressionBombError:
-        raise _problem(shown, f"image is over the {MAX_PIXELS:,}-pixel limit", scale)
+        raise _problem(shown, f"has more than {MAX_PIXELS:,} pixels, the limit", scale)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise _problem(shown, f"is not a readable {expected} image", "save the image again as PNG or JPEG")
     if found != expected:
         raise _problem(shown, f"is a {found or 'different'} file, not {expected} as its name says",
                        f"rename it to end in .{(found or 'png').lower()} or save it as {expected}")
     if width * height > MAX_PIXELS:
-        raise _problem(shown, f"image of {width:,} x {height:,} pixels is over the {MAX_PIXELS:,}-pixel limit",
-                       scale)
+        raise _problem(shown, f"has {width:,} x {height:,} pixels, over the limit of {MAX_PIXELS:,}", scale)
 
 
 def read_image(path: Path, root: Path, shown: str | None = None) -> bytes:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
 from .content import Excerpt, Lesson
@@ -207,10 +207,18 @@ def template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
         if tb.tb_frame.f_code.co_filename.endswith(".j2"):
             name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
         tb = tb.tb_next
-    hint = ("a template uses a variable kit does not provide; check its spelling against the templates shipped "
-            "with kit" if isinstance(exc, jinja2.UndefinedError) else "fix the template")
+    message = exc.message or str(exc)
+    if isinstance(exc, jinja2.UndefinedError):
+        hint = "a template uses a variable kit does not provide; check its spelling against the templates shipped with kit"
+    elif isinstance(exc, SecurityError):
+        hint = "templates run in a sandbox: they may format kit's data, not reach into Python"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template '{exc.name}' not found in the templates folder"
+        hint = "include or extend only templates inside the templates folder (no '..', no links)"
+    else:
+        hint = "fix the template"
     shown = display_path(name) if name else str(templates)
-    return Problem(shown, line or 1, 1, f"template error: {exc.message or exc}", hint)
+    return Problem(shown, line or 1, 1, f"template error: {message}", hint)
 
 
 def _line_height(edition: Edition) -> float:
