@@ -110,6 +110,11 @@ def check_image(data: bytes, path: Path, shown: str) -> None:
                        f"rename it to end in .{(found or 'png').lower()} or save it as {expected}")
     if width * height > MAX_PIXELS:
         raise _problem(shown, f"has {width:,} x {height:,} pixels, over the limit of {MAX_PIXELS:,}", scale)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()  # the file's structure and checksums, without decoding a pixel
+    except Exception:  # noqa: BLE001 - Pillow reports damage with many exception types
+        raise _problem(shown, f"is a damaged {expected} file", "save the image again from the program that made it")
 
 
 def read_image(path: Path, root: Path, shown: str | None = None) -> bytes:
