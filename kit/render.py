@@ -153,10 +153,23 @@ class TemplateLoader(jinja2.BaseLoader):
         return decode(read_bytes(path, self.folder, shown), shown), str(path), lambda: True
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, plus no string of a billion characters or number of a million digits."""
+
+    intercepted_binops = frozenset(("*", "**"))
+
+    def call_binop(self, context, operator, left, right):
+        sizes = [len(x) for x in (left, right) if isinstance(x, (str, list, tuple))]
+        counts = [x for x in (left, right) if isinstance(x, int)]
+        if operator == "*" and sizes and counts and sizes[0] * max(counts) > 1_000_000 or (
+                operator == "**" and isinstance(right, (int, float)) and abs(right) > 1_000):
+            raise SecurityError(f"the result of '{operator}' would be too large to print")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(templates: Path, **options) -> jinja2.Environment:
     """A sandboxed Jinja environment: a template (perhaps downloaded) can format data but not run code."""
-    return ImmutableSandboxedEnvironment(loader=TemplateLoader(templates), autoescape=True,
-                                         undefined=jinja2.StrictUndefined, **options)
+    return _Sandbox(loader=TemplateLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined, **options)
 
 
 class Renderer:
