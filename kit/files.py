@@ -45,8 +45,8 @@ def check_path(path: Path, root: Path, shown: str | None = None) -> None:
     for part in parts:
         current = current / part
         if current.is_symlink():
-            where = "" if current == path else f" (the folder {display_path(current, root)})"
-            raise _problem(shown, f"is reached through a link{where}; kit does not follow links",
+            what = "is a link" if current == path else f"is in a linked folder ({display_path(current, root)})"
+            raise _problem(shown, f"{what}; kit does not follow links",
                            "copy the file or folder itself into place instead of linking to it")
 
 

@@ -61,7 +61,7 @@ def test_a_template_cannot_include_through_a_link(cli, mini, tmp_path, outside):
     student = templates / "student.html.j2"
     student.write_text(student.read_text().replace("<h1>{{ spec.title }}</h1>", '{% include "secret.html.j2" %}'))
     code, out, err = cli("check", "--content", mini, "--templates", templates)
-    assert code == 2 and "templates/secret.html.j2:1:1: is reached through a link" in err
+    assert code == 2 and "templates/secret.html.j2:1:1: is a link; kit does not follow links" in err
     assert SECRET not in err + out
     code, out, err = cli("build", "--content", mini, "--templates", templates, "--output", tmp_path / "out")
     assert code == 2 and SECRET not in err + out  # the cache digest of templates/ refuses the link too
@@ -84,8 +84,18 @@ def test_a_link_anywhere_in_content_is_refused_without_echoing_its_target(where,
         target.symlink_to(outside)
     code, out, err = cli("check", "--content", mini)
     assert code == 2, err
-    assert f"content/{where}:1:1: is reached through a link" in err
+    assert f"content/{where}:1:1: is a link; kit does not follow links" in err
     assert SECRET not in err + out and "Traceback" not in err
+
+
+def test_an_image_in_a_linked_folder_is_refused(cli, mini, tmp_path):
+    (tmp_path / "pictures").mkdir()
+    shutil.copy(FIXTURES / "pixel.png", tmp_path / "pictures" / "pixel.png")
+    (mini / "images").symlink_to(tmp_path / "pictures", target_is_directory=True)
+    reading = mini / "context" / "background.md"
+    reading.write_text(reading.read_text() + "\n![A one-pixel test image](../images/pixel.png)\n")
+    code, out, err = cli("check", "--content", mini)
+    assert code == 2 and "image '../images/pixel.png' is in a linked folder (content/images)" in err, err
 
 
 def test_a_pipe_a_folder_or_a_device_where_a_file_belongs_is_a_located_error(tmp_path):
