@@ -63,14 +63,14 @@ class Keys:
 def load_state(output: Path) -> dict:
     """What the last successful build wrote, by path; empty when missing or from another kit version."""
     try:
-        data = json.loads(read_bytes(output / STATE, output, limit=200_000_000))
+        data = json.loads(read_bytes(output / STATE, output, limit=50_000_000))
     except (KitError, ValueError):
         return {}
     files = data.get("files") if isinstance(data, dict) and data.get("kit") == __version__ else None
-    # A state file of the wrong shape (edited, truncated, from elsewhere) is ignored: everything is rebuilt.
-    if not isinstance(files, dict) or not all(isinstance(k, str) and _entry_ok(v) for k, v in files.items()):
+    # A state file of the wrong shape (edited, truncated, from elsewhere) is ignored: what it lists is rebuilt.
+    if not isinstance(files, dict):
         return {}
-    return files
+    return {rel: entry for rel, entry in files.items() if isinstance(rel, str) and _entry_ok(entry)}
 
 
 def _entry_ok(entry) -> bool:
