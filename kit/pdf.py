@@ -167,16 +167,14 @@ _INIT_ERROR: KitError | None = None
 
 
 def pool_worker(content: str, templates: str) -> None:
-    """Initializer of a pool worker: a Printer, and an exit as soon as the build that started it is gone."""
+    """Initializer of a pool worker: an exit as soon as the build that started it is gone, then a Printer."""
     global _INIT_ERROR
-    try:
-        init_worker(content, templates)
-    except KitError as exc:  # reported by the first task, as the build's own error (no worker traceback)
-        _INIT_ERROR = exc
+    import multiprocessing
     import threading
     import time
 
-    parent = os.getppid()
+    # The build's own pid, not getppid(): if the build is already gone, getppid() is the reaper's.
+    parent = multiprocessing.parent_process().pid if multiprocessing.parent_process() else os.getppid()
 
     def watch():
         # A build killed outright (SIGKILL) cannot stop its workers; without this they would wait forever.
@@ -184,7 +182,11 @@ def pool_worker(content: str, templates: str) -> None:
             time.sleep(0.5)
         os._exit(1)
 
-    threading.Thread(target=watch, daemon=True).start()
+    threading.Thread(target=watch, daemon=True).start()  # first: a Printer takes seconds on a busy machine
+    try:
+        init_worker(content, templates)
+    except KitError as exc:  # reported by the first task, as the build's own error (no worker traceback)
+        _INIT_ERROR = exc
 
 
 def resident_mb() -> float:
