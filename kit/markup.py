@@ -9,6 +9,9 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .files import read_image
+from .glyphs import control_characters, missing_glyphs
+
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif")
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 # What the printer can lay out in seconds: deeper nesting overflows WeasyPrint's recursion, and
@@ -36,8 +39,6 @@ def image_sources(text: str) -> list[tuple[int, str, str]]:
 
 def markdown_problems(text: str) -> list[tuple[int, str, str]]:
     """(line, message, hint) for Markdown nested too deeply or holding too many elements to print."""
-    from .glyphs import control_characters, missing_glyphs
-
     depth, elements, links, line = 0, 0, 0, 1
     typed, found = set(text), []
     for token in markdown_parser().parse(text):
@@ -65,8 +66,6 @@ def markdown_problems(text: str) -> list[tuple[int, str, str]]:
 
 def markdown_to_html(text: str, folder: Path | None = None, images: dict | None = None) -> str:
     """Safe Markdown; images (checked when content is loaded) are embedded as data: URIs, never dropped."""
-    from .files import read_image
-
     md = markdown_parser()
     tokens = md.parse(text)
     for token in tokens:

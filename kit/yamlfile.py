@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 
 from .errors import KitError, Problem
+from .files import read_bytes
+from .glyphs import control_characters, missing_glyphs
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -73,13 +75,11 @@ def decode(raw: bytes, path: str) -> str:
 
 def read_text(file: Path, path: str, limit: int = MAX_BYTES, root: Path | None = None) -> str:
     """A content file's text (no links below `root`), refusing oversized or non-UTF-8 files."""
-    from .files import read_bytes
     return decode(read_bytes(file, root or file.parent, path, limit), path)
 
 
 def parse(text: str, path: str) -> Doc:
     """Parse one YAML document into plain data with positions."""
-    from .glyphs import control_characters
     found = control_characters(text, path)  # before YAML, which reads U+2028 as a line break
     if found:
         raise KitError(found)
@@ -182,7 +182,6 @@ class _Builder:
 
     def escaped(self, value: str, node) -> None:
         """Characters written as escapes ("\\e", "\\U0001F600") get the checks typed characters get."""
-        from .glyphs import control_characters, missing_glyphs
         typed = set(self.text[node.start_mark.index:node.end_mark.index])
         added = "".join(dict.fromkeys(c for c in value if c not in typed))
         line, col = _pos(node.start_mark)
