@@ -15,7 +15,7 @@ LIMITS = {".yaml": 1_000_000, ".md": 1_000_000, ".csv": 200_000, ".txt": 5_000_0
           ".j2": 1_000_000, ".png": 10_000_000, ".jpg": 10_000_000, ".jpeg": 10_000_000, ".gif": 10_000_000,
           ".ttf": 30_000_000, ".otf": 30_000_000}
 DEFAULT_LIMIT = 1_000_000
-MAX_PIXELS = 30_000_000  # an image decodes to about 4 bytes a pixel: 120 MB at most
+MAX_PIXELS = 20_000_000  # a printed page needs under 9 million; WeasyPrint holds about 9 bytes a pixel
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF"}
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
           (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
