@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import multiprocessing
 import os
 import shutil
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from .render import Renderer
 from .write import atomic_write, inside
 
 STAGING = ".kit-staging"
+MEMORY_PER_WORKER_MB = 200  # a worker's measured peak is 150-185 MB (README, Performance)
 LOCK = ".kit.lock"
 
 
@@ -77,6 +80,37 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
     keyed = [(job, keys.job(job)) for job in jobs]
     for job in jobs:
         inside(output, job.path)
+    _check_output(output)
+    try:
+        return _write(kit, jobs, keyed, digest, content, output, workers, progress, templates, started)
+    except OSError as exc:  # the disk, not the content: a full disk, a read-only folder
+        raise KitError(_os_problem(exc, output))
+
+
+def _check_output(output: Path) -> None:
+    """The output folder is a folder, or can be made one."""
+    shown = display_path(output)
+    if output.is_symlink() and not output.exists():
+        raise KitError(Problem(shown, 1, 1, "the output folder is a link to nothing",
+                               "remove the link, or pass --output with a folder"))
+    if output.exists() and not output.is_dir():
+        raise KitError(Problem(shown, 1, 1, "the output path is a file, not a folder",
+                               "pass --output with a folder name (kit creates it)"))
+
+
+def _os_problem(exc: OSError, output: Path) -> Problem:
+    hints = {errno.ENOSPC: "the disk is full: free some space and build again",
+             errno.EDQUOT: "your disk quota is used up: free some space and build again",
+             errno.EROFS: "the disk is read-only: choose another --output folder",
+             errno.EACCES: "you may not write here: choose another --output folder or fix its permissions",
+             errno.EPERM: "you may not write here: choose another --output folder or fix its permissions"}
+    where = display_path(exc.filename) if exc.filename else display_path(output)
+    return Problem(where, 1, 1, f"cannot write: {exc.strerror or exc}",
+                   hints.get(exc.errno, "check the output folder") + "; the previous output is unchanged")
+
+
+def _write(kit, jobs, keyed, digest, content, output, workers, progress, templates, started) -> Report:
+    """Phase 2: render into staging, bundle, and move everything into place under the lock."""
     output.mkdir(parents=True, exist_ok=True)
     with build_lock(output):
         state = load_state(output)
@@ -102,6 +136,23 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
                   display_path(output), tuple(warnings), tally(written), len(files) - len(written), removed)
 
 
+def max_workers(requested: int | None) -> int:
+    """Workers to start: as asked (default: the cores), but no more than the cores or the memory allow."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    by_memory = max(1, int(_available_mb() // MEMORY_PER_WORKER_MB)) if _available_mb() else cores
+    return max(1, min(requested or cores, cores, by_memory))
+
+
+def _available_mb() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 class _Pool:
     """Spawned worker processes, started only if there is work for them (a no-op build has none)."""
 
@@ -123,7 +174,7 @@ class _Pool:
 @contextmanager
 def _pool(workers: int | None, folders):
     """A lazily started process pool, or None to work in this process."""
-    workers = workers or os.cpu_count() or 1
+    workers = max_workers(workers)
     if workers == 1:
         yield None
         return
@@ -252,15 +303,25 @@ def _prune(folder: Path, output: Path) -> None:
 @contextmanager
 def build_lock(output: Path):
     """One build at a time per output folder; a second one refuses at once."""
-    handle = open(output / LOCK, "a+")
+    shown = display_path(output / LOCK)
+    try:  # O_NOFOLLOW: a link planted as the lock must not create a file elsewhere
+        fd = os.open(output / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.EISDIR):
+            raise
+        raise KitError(Problem(shown, 1, 1, f"kit's lock file is {'a link' if exc.errno == errno.ELOOP else 'a folder'}",
+                               "delete it; kit creates it as a plain file"))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise KitError(Problem(shown, 1, 1, "kit's lock file is not a plain file", "delete it; kit creates it"))
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.close()
+        os.close(fd)
         raise KitError(Problem(display_path(output), 1, 1, "another build is writing to this output folder",
                                "wait for it to finish, or use --output for a different folder"))
     try:
         yield
     finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

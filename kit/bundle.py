@@ -148,9 +148,9 @@ def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) 
         "files": sorted(files, key=lambda f: f["path"]),
         "built_from": {
             "kit": __version__,
-            "class_profile": cls.path,
+            "class_profile": f"classes/{cls.id}.yaml",  # inside the content folder: the same from any folder
             "class_sha256": cls.digest,
-            "lessons": [{"id": item.lesson.id, "file": item.lesson.path,
+            "lessons": [{"id": item.lesson.id, "file": f"lessons/{item.lesson.id}.yaml",
                          "questions": [q.id for q in item.lesson.questions]} for item in cls.lessons],
             "sources": sources,
             "templates_sha256": templates_digest,
@@ -161,15 +161,20 @@ def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) 
 
 def index_page(cls, files: list[dict], templates: Path = TEMPLATES) -> str:
     """index.html: the class's materials with page counts and sizes, ready to post."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    from .errors import RenderError
+    from .render import environment, template_problem
+
+    env = environment(templates)
     by_lesson = []
     for item in cls.lessons:
         rows = [f for f in files if f.get("lesson") == item.lesson.id and f["kind"] in ("student", "teacher")]
         by_lesson.append({"lesson": item.lesson, "files": sorted(rows, key=lambda f: (f["student"], f["kind"]))})
     packs = [f for f in files if f["kind"] == "print-pack"]
-    return env.get_template("index.html.j2").render(cls=cls, profile=cls.profile, lessons=by_lesson, packs=packs,
-                                                     students=cls.students, size=_size)
+    try:
+        return env.get_template("index.html.j2").render(cls=cls, profile=cls.profile, lessons=by_lesson,
+                                                         packs=packs, students=cls.students, size=_size)
+    except jinja2.TemplateError as exc:
+        raise RenderError(template_problem(exc, templates))
 
 
 def _size(count: int) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from . import TEMPLATES, __version__
+from .errors import KitError
+from .files import read_bytes
 from .markup import image_sources
 from .write import atomic_write
 
@@ -16,9 +19,14 @@ STATE = ".kit-state.json"
 def templates_digest(templates: Path = TEMPLATES) -> str:
     """One hash of kit's version and every template, stylesheet and font."""
     digest = hashlib.sha256(__version__.encode())
-    # templates/web/ is the `serve` app's own pages, never printed: changing them re-renders nothing.
-    for file in sorted(p for p in templates.rglob("*") if p.is_file() and p.relative_to(templates).parts[0] != "web"):
-        digest.update(file.relative_to(templates).as_posix().encode() + b"\0" + file.read_bytes())
+    for folder, dirs, names in os.walk(templates):
+        dirs.sort()
+        if Path(folder) == templates:
+            # templates/web/ is the `serve` app's own pages, never printed: changing them re-renders nothing.
+            dirs[:] = [d for d in dirs if d != "web"]
+        for name in sorted(names + [d for d in dirs if Path(folder, d).is_symlink()]):
+            file = Path(folder) / name
+            digest.update(file.relative_to(templates).as_posix().encode() + b"\0" + read_bytes(file, templates))
     return digest.hexdigest()
 
 
@@ -45,9 +53,8 @@ class Keys:
         for reading in lesson.context:
             digest.update(f"{reading.title}\0{reading.markdown}\0".encode())
             for _, src, _ in image_sources(reading.markdown):
-                image = (self.content / "context" / src)
-                if image.is_file():
-                    digest.update(image.read_bytes())
+                image = Path(os.path.abspath(self.content / "context" / src))
+                digest.update(read_bytes(image, self.content))
         self._lessons[id(lesson)] = digest.hexdigest()
         return self._lessons[id(lesson)]
 
@@ -59,10 +66,23 @@ class Keys:
 def load_state(output: Path) -> dict:
     """What the last successful build wrote, by path; empty when missing or from another kit version."""
     try:
-        data = json.loads((output / STATE).read_text("utf-8"))
-        return data["files"] if data.get("kit") == __version__ else {}
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(read_bytes(output / STATE, output, limit=50_000_000))
+    except (KitError, ValueError):
         return {}
+    files = data.get("files") if isinstance(data, dict) and data.get("kit") == __version__ else None
+    # A state file of the wrong shape (edited, truncated, from elsewhere) is ignored: what it lists is rebuilt.
+    if not isinstance(files, dict):
+        return {}
+    return {rel: entry for rel, entry in files.items() if isinstance(rel, str) and _entry_ok(entry)}
+
+
+def _entry_ok(entry) -> bool:
+    types = {"key": str, "sha256": str, "size": int, "pages": int, "kind": str}
+    return isinstance(entry, dict) and all(isinstance(entry.get(k), t) for k, t in types.items()) and \
+        isinstance(entry.get("group", ""), str) and isinstance(entry.get("lesson", ""), str) and \
+        isinstance(entry.get("student", ""), str) and (entry.get("name_at") is None or (
+            isinstance(entry["name_at"], list) and len(entry["name_at"]) in (2, 3)
+            and all(isinstance(x, (int, float)) for x in entry["name_at"])))
 
 
 def save_state(output: Path, files: dict) -> None:

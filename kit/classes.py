@@ -19,9 +19,12 @@ from pydantic import Field, model_validator
 from . import yamlfile
 from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
+from .files import read_bytes
+from .write import name_clashes
 from .models import DIFFICULTIES, Id, Model, Question, Short, Text
 
 MAX_STUDENTS = 500
+MAX_NAME = 80  # characters; kit/copies.py fits a name this long on the name line
 
 
 class ClassLessonSpec(Model):
@@ -100,11 +103,18 @@ def shuffled(class_id: str, lesson_id: str, student: str, count: int) -> tuple[i
     return tuple(order)
 
 
-def read_roster(file: Path, path: str) -> tuple[str, ...]:
+def read_roster(file: Path, path: str, root: Path | None = None) -> tuple[str, ...]:
     """Student names from a CSV with a `name` column (or `first name` and `last name`)."""
-    text = yamlfile.read_text(file, path, limit=200_000)
+    text = yamlfile.read_text(file, path, limit=200_000, root=root)
     # Editors and spreadsheets often leave empty or space-only lines at the end: they are not rows.
-    rows = list(csv.reader(io.StringIO(text.rstrip() + "\n")))
+    reader, rows, start = csv.reader(io.StringIO(text.rstrip() + "\n")), [], 1
+    try:
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:  # e.g. a field over the csv module's limit: an unclosed quote, usually
+        raise KitError(Problem(path, start, 1, f"the roster cannot be read as CSV: {exc}",
+                               "close every quote (\") you open; a name is one short field"))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise KitError(Problem(path, 1, 1, "the roster has no header row",
                                "start with a header line such as: name"))
@@ -129,7 +139,11 @@ def read_roster(file: Path, path: str) -> tuple[str, ...]:
         if not name:
             problems.add(path, number, 1, "this row has no name", "fill in the name, or delete the row")
             continue
-        key = name.casefold()
+        if len(name) > MAX_NAME:
+            problems.add(path, number, 1, f"name is {len(name)} characters long, over the limit of {MAX_NAME}",
+                         "shorten it to the name the student goes by; it must fit the name line")
+            continue
+        key = unicodedata.normalize("NFC", name).casefold()  # "José" typed two ways is one student
         if key in first:
             problems.add(path, number, 1, f"'{name}' is listed twice (first on line {first[key]})",
                          "add an initial to tell the two students apart")
@@ -149,7 +163,12 @@ def load_classes(root: Path, lessons: dict, broken: set[str], problems: Collecto
     from .content import load_all  # the content loader's file rules apply to classes too
 
     plans = []
-    for profile, doc in load_all(root / "classes", "*.yaml", ClassProfile, problems, root).values():
+    profiles = load_all(root / "classes", "*.yaml", ClassProfile, problems, root)
+    for class_id, clash in name_clashes(list(profiles)).items():
+        problems.append(profiles[class_id][1].problem(("id",), f"class id '{class_id}' would overwrite {clash}",
+                                                      "choose another id (and rename the file to match)"))
+        del profiles[class_id]
+    for profile, doc in profiles.values():
         plan = _plan(profile, doc, root / "classes" / f"{profile.id}.yaml", root, lessons, broken, problems,
                      sources or {})
         if plan:
@@ -164,13 +183,14 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
     roster_text = ""
     if profile.roster:
         roster = (file.parent / profile.roster)
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.csv", profile.roster) or not roster.is_file():
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.csv", profile.roster) or not (
+                roster.exists() or roster.is_symlink()):
             problems.append(doc.problem(("roster",), f"roster '{profile.roster}' not found next to {file.name}",
                                         "put the CSV file in content/classes/ and give its file name"))
         else:
             try:
-                students = read_roster(roster, display_path(roster, root))
-                roster_text = roster.read_text("utf-8")
+                students = read_roster(roster, display_path(roster, root), root)
+                roster_text = read_bytes(roster, root).decode("utf-8-sig")
             except KitError as exc:
                 problems.extend(exc)
     if profile.shuffle and not profile.roster:
@@ -198,7 +218,7 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
         class_lessons.append(ClassLesson(variant, spec.answer_space, orders))
     if len(problems.problems) > before:
         return None
-    digest = hashlib.sha256((file.read_text("utf-8") + "\0" + roster_text).encode()).hexdigest()
+    digest = hashlib.sha256(read_bytes(file, root) + b"\0" + roster_text.encode()).hexdigest()
     return ClassPlan(profile, display_path(file, root), tuple(class_lessons), students, digest)
 
 

@@ -15,6 +15,13 @@ from .errors import KitError
 COMMANDS = ("build", "check", "list", "import-source", "serve")
 
 
+def _positive(text: str) -> int:
+    """-j N: a whole number from 1 up (argparse exits 2 with usage otherwise)."""
+    if not text.isdigit() or len(text) > 6 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of workers (1 or more)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python build.py", description="Build classroom teaching kits.")
     parser.add_argument("--version", action="version", version=f"kit {__version__}")
@@ -33,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="paper size for lessons outside classes (default: a4)")
     build.add_argument("--class", dest="classes", action="append", default=[], metavar="ID",
                        help="build only this class (repeatable)")
-    build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                       help="render N documents at once (default: the number of cores)")
+    build.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
+                       help="render N documents at once (default and most: the number of cores, "
+                            "fewer when memory is short)")
     check = sub.add_parser("check", help="validate everything, write nothing")
     common(check)
     lister = sub.add_parser("list", help="print the kit's inventory")
@@ -46,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     common(imp)
     imp.add_argument("file", type=Path)
     imp.add_argument("--id", required=True, help="id for the source, e.g. kwp-letter-1964")
+    imp.add_argument("--force", action="store_true",
+                     help="import over an existing source, keeping the repairs recorded in it")
     serve = sub.add_parser("serve", help="preview and edit in the browser, on this computer only")
     common(serve)
     serve.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
@@ -89,7 +99,7 @@ def _run(args) -> int:
 
     if args.command == "import-source":
         from .importer import import_source
-        target = import_source(args.file, args.id, args.content)
+        target = import_source(args.file, args.id, args.content, force=args.force)
         if not args.quiet:
             print(f"imported {args.file} as {target}")
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +11,13 @@ from pathlib import Path
 from . import adapted, organizer, yamlfile
 from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
+from .files import check_file, check_path, read_bytes, read_image
 from .glyphs import missing_glyphs
 from .lessonplan import planned, timing_problems
 from .models import (Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline,
                      ID_RE)
 from .quotes import QuoteError, Segment, SourceText
-from .markup import IMAGE_TYPES, image_sources
+from .markup import IMAGE_TYPES, image_sources, markdown_problems
 from .validate import validate
 
 MAX_FILES = 2_000
@@ -87,13 +89,13 @@ def load_kit(root: Path) -> Kit:
     contexts, broken = {}, set()
     for file in content_files(root / "context", "*.md", problems, root):
         try:
-            context = load_context(file, display_path(file, root))
+            context = load_context(file, display_path(file, root), root)
             contexts[context.id] = context
         except KitError as exc:
             problems.extend(exc)
             broken.add(file.stem)
     glossary = _load_one(root / "glossary.yaml", Glossary, problems, root)
-    if glossary is None and (root / "glossary.yaml").exists():
+    if glossary is None and ((root / "glossary.yaml").exists() or (root / "glossary.yaml").is_symlink()):
         broken.add("glossary.yaml")
     glossary = glossary or Glossary()
     timeline = _load_one(root / "timeline.yaml", Timeline, problems, root) or Timeline()
@@ -120,14 +122,28 @@ def load_kit(root: Path) -> Kit:
 
 def _check_glyphs(root: Path, problems: Collector) -> None:
     """Every character in content is printable with the bundled fonts (no empty boxes on paper)."""
-    for file in sorted(root.rglob("*")):
-        if file.suffix in (".yaml", ".md", ".csv") and file.is_file() and not file.is_symlink():
-            for problem in missing_glyphs(file.read_text("utf-8", errors="replace"), display_path(file, root)):
+    for folder, dirs, names in os.walk(root):  # does not descend into linked folders
+        dirs.sort()
+        for name in sorted(names):
+            file = Path(folder) / name
+            if file.suffix not in (".yaml", ".md", ".csv") or file.is_symlink():
+                continue
+            try:
+                text = read_bytes(file, root).decode("utf-8", errors="replace")
+            except KitError as exc:
+                problems.extend(exc)
+                continue
+            for problem in missing_glyphs(text, display_path(file, root)):
                 problems.append(problem)
 
 
 def content_files(folder: Path, pattern: str, problems: Collector, root: Path) -> list[Path]:
-    if not folder.is_dir():
+    if not folder.is_dir() and not folder.is_symlink():
+        return []
+    try:
+        check_path(folder, root)
+    except KitError as exc:
+        problems.extend(exc)
         return []
     files = sorted(folder.glob(pattern))
     if len(files) > MAX_FILES:
@@ -136,19 +152,19 @@ def content_files(folder: Path, pattern: str, problems: Collector, root: Path) -
         return []
     out = []
     for file in files:
-        if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-            problems.add(display_path(file, root), 1, 1, "link points outside the content folder",
-                         "copy the file into the content folder instead of linking to it")
-        elif file.is_file():
+        try:
+            check_file(file, root)
             out.append(file)
+        except KitError as exc:
+            problems.extend(exc)
     return out
 
 
 def _load_one(file: Path, model, problems: Collector, root: Path):
-    if not file.exists():
+    if not file.exists() and not file.is_symlink():
         return None
     try:
-        return validate(yamlfile.load(file, display_path(file, root)), model)
+        return validate(yamlfile.load(file, display_path(file, root), root), model)
     except KitError as exc:
         problems.extend(exc)
         return None
@@ -160,7 +176,7 @@ def load_all(folder: Path, pattern: str, model, problems: Collector, root: Path)
     for file in content_files(folder, pattern, problems, root):
         path = display_path(file, root)
         try:
-            doc = yamlfile.load(file, path)
+            doc = yamlfile.load(file, path, root)
             item = validate(doc, model)
         except KitError as exc:
             problems.extend(exc)
@@ -173,9 +189,10 @@ def load_all(folder: Path, pattern: str, model, problems: Collector, root: Path)
     return out
 
 
-def load_context(file: Path, path: str) -> Context:
+def load_context(file: Path, path: str, root: Path | None = None) -> Context:
     """A context reading: YAML front matter with a title, then Markdown."""
-    text = yamlfile.read_text(file, path)
+    root = root or file.parent.parent
+    text = yamlfile.read_text(file, path, root=root)
     match = re.match(r"---[ \t]*\n(.*?)\n---[ \t]*\n?", text, flags=re.S)
     if not match:
         raise KitError(Problem(path, 1, 1, "no front matter with a title",
@@ -191,16 +208,23 @@ def load_context(file: Path, path: str) -> Context:
     offset = text[:match.end()].count("\n")
     problems = []
     for line, src, alt in image_sources(body):
-        target = (file.parent / src).resolve() if src and ":" not in src and not src.startswith("/") else None
-        if target is None or not target.is_relative_to(file.parent.parent.resolve()):
+        target = Path(os.path.abspath(file.parent / src)) if src and ":" not in src and not src.startswith("/") \
+            else None
+        if target is None or not target.is_relative_to(os.path.abspath(root)):
             problems.append(Problem(path, offset + line, 1, f"image '{src}' is not a file inside the content folder",
                                     "put the image in content/ and give a relative path, e.g. images/map.png"))
-        elif not target.is_file() or target.suffix.lower() not in IMAGE_TYPES:
+        elif not (target.exists() or target.is_symlink()) or target.suffix.lower() not in IMAGE_TYPES:
             problems.append(Problem(path, offset + line, 1, f"image '{src}' not found or not PNG, JPEG or GIF",
                                     "check the file name; kit prints PNG, JPEG and GIF images"))
+        else:
+            try:
+                read_image(target, root)
+            except KitError as exc:  # said at the line that uses the image
+                problems += [Problem(path, offset + line, 1, f"image '{src}' {p.message}", p.hint) for p in exc.problems]
         if not alt.strip():
             problems.append(Problem(path, offset + line, 1, f"image '{src}' has no alt text",
                                     "describe the image for screen readers: ![a map of Korea in 1953](map.png)"))
+    problems += [Problem(path, offset + line, 1, message, hint) for line, message, hint in markdown_problems(body)]
     if problems:
         raise KitError(problems)
     return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)))

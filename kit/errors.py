@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ class KitError(Exception):
         self.problems = sorted(set(problems), key=lambda p: (p.path, p.line, p.col, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # a worker process's error reaches the build with its problems intact
+        return (type(self), (self.problems,))
+
 
 class RenderError(KitError):
     """A template or the PDF printer failed on valid content."""
@@ -45,10 +49,11 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     for base in (Path.cwd(), root):
         if base is None:
             continue
-        try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
-            pass
+        for here, there in ((os.path.abspath(path), os.path.abspath(base)), (path.resolve(), base.resolve())):
+            try:  # the link's own name first: an error about a link must not show where it points
+                return str(Path(here).relative_to(there))
+            except ValueError:
+                pass
     return str(path)
 
 

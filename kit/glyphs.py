@@ -23,6 +23,29 @@ def covered(fonts: Path = TEMPLATES / "fonts") -> frozenset[int]:
     return frozenset(points)
 
 
+CONTROL = ("Cc", "Zl", "Zp", "Cs")  # invisible in an editor, and they break lines or the PDF writer
+
+
+def is_control(char: str) -> bool:
+    return char not in "\t\n\r" and unicodedata.category(char) in CONTROL
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+
+
+def control_characters(text: str, path: str) -> list[Problem]:
+    """One problem per control character (first place it occurs): they print as nothing or break the page."""
+    problems, seen = [], set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        for col, char in enumerate(line, start=1):
+            if char not in seen and is_control(char):
+                seen.add(char)
+                problems.append(Problem(path, number, col, f"control character {_describe(char)} in the text",
+                                        "delete it (most editors do not show it); retype the text around it"))
+    return problems
+
+
 def missing_glyphs(text: str, path: str) -> list[Problem]:
     """One problem per character (first place it occurs) that no bundled font can print."""
     have = covered()
@@ -34,7 +57,12 @@ def missing_glyphs(text: str, path: str) -> list[Problem]:
             line, col = line + 1, 0
             continue
         col += 1
-        if char in seen or ord(char) in have or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+        if char in "\t\r" or char in seen or ord(char) in have or unicodedata.category(char) in ("Cf", "Zs"):
+            continue
+        if is_control(char):
+            seen.add(char)
+            problems.append(Problem(path, line, col, f"control character {_describe(char)} in the text",
+                                    "delete it (most editors do not show it); retype the text around it"))
             continue
         seen.add(char)
         name = unicodedata.name(char, "unnamed character")

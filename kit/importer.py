@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import KitError, Problem
+from .errors import KitError, Problem, display_path
 
 SITE_HEADER = re.compile(
     r"\s*Digital Archive\s+International History Declassified\s+digitalarchive\.wilsoncenter\.org\s*")
@@ -287,23 +287,61 @@ def to_yaml_data(parsed: Parsed, source_id: str, imported_from: str) -> dict:
     }
 
 
-def import_source(file: Path, source_id: str, content: Path) -> Path:
-    """Read a transcription and store it as content/sources/<id>.yaml."""
-    from .models import ID_RE
+def import_source(file: Path, source_id: str, content: Path, force: bool = False) -> Path:
+    """Read a transcription and store it as content/sources/<id>.yaml (over an old one only with `force`)."""
+    from .models import _check_id
     from .write import atomic_write, inside
     from .yamlfile import read_text
 
     shown = str(file)
-    if not ID_RE.fullmatch(source_id):
-        raise KitError(Problem(shown, 1, 1, f"source id '{source_id}' is not valid",
+    try:
+        _check_id(source_id)
+    except ValueError as exc:
+        raise KitError(Problem("--id", 1, 1, f"source id '{source_id[:80]}' is not valid: {exc}",
                                "use lowercase letters, digits and hyphens, e.g. kwp-letter-1964"))
-    if not file.is_file():
+    target = inside(content, f"sources/{source_id}.yaml")
+    old = None
+    if target.exists() or target.is_symlink():
+        if not force:
+            raise KitError(Problem(display_path(target), 1, 1, f"source '{source_id}' exists already",
+                                   "pass --force to import over it (its reviewed repairs are kept), or pick "
+                                   "another --id"))
+        from .yamlfile import load
+        old = load(target, display_path(target), content)
+    if not file.exists():
         raise KitError(Problem(shown, 1, 1, "file not found", "check the path"))
     parsed = parse_transcription(read_text(file, shown, limit=5_000_000), shown)
     data = to_yaml_data(parsed, source_id, file.name)
+    if old is not None:
+        _keep_reviewed(old, data)
     text = ("# Imported by `python build.py import-source`. Review the repairs; edit sentences only to fix\n"
             "# transcription errors, and record each change under repairs.\n"
             + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
-    target = inside(content, f"sources/{source_id}.yaml")
     atomic_write(target, text)
     return target
+
+
+def _keep_reviewed(old, data: dict) -> None:
+    """Repairs a reviewer recorded in the old file (not made by the importer) are applied again and kept."""
+    made = {(r.get("kind"), r.get("original"), r.get("repaired")) for r in data["repairs"]}
+    sentences = data["sentences"]
+    problems = []
+    repairs = old.data.get("repairs") if isinstance(old.data, dict) else None
+    for i, repair in enumerate(repairs if isinstance(repairs, list) else []):
+        if not isinstance(repair, dict) or (repair.get("kind"), repair.get("original"), repair.get("repaired")) in made:
+            continue
+        original, repaired = repair.get("original"), repair.get("repaired")
+        number = repair.get("sentence")
+        order = ([number - 1] if isinstance(number, int) and 0 < number <= len(sentences) else []) + \
+            list(range(len(sentences)))
+        at = next((n for n in order if isinstance(original, str) and original and original in sentences[n]["text"]),
+                  None)
+        if at is None or not isinstance(repaired, str):
+            problems.append(old.problem(("repairs", i), "this reviewed repair no longer applies: its original text "
+                                        "is not in the new import", "update or remove the repair in the old file, "
+                                        "then import again with --force"))
+            continue
+        sentences[at]["text"] = sentences[at]["text"].replace(original, repaired, 1)
+        data["repairs"].append({**repair, "sentence": at + 1})
+    if problems:
+        raise KitError(problems)

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -13,14 +14,19 @@ from urllib.parse import unquote, urlparse
 # fontTools stamps the current time into subset fonts unless this is set (reproducible PDFs).
 os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
 
+from PIL import Image  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
-from .errors import Problem, RenderError  # noqa: E402
+from .errors import KitError, Problem, RenderError, display_path  # noqa: E402
+from .files import MAX_PIXELS, read_bytes  # noqa: E402
+from .yamlfile import decode  # noqa: E402
 from . import TEMPLATES  # noqa: E402
 
 PAPER = {"a4": "A4", "letter": "letter"}
+# Images are checked when content is loaded; this is the decoder's own backstop against a bomb.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class SafeFetcher(URLFetcher):
@@ -28,7 +34,7 @@ class SafeFetcher(URLFetcher):
 
     def __init__(self, roots: list[Path]):
         super().__init__(allowed_protocols=("file", "data"))
-        self.roots = [r.resolve() for r in roots]
+        self.roots = [Path(os.path.abspath(r)) for r in roots]
 
     def fetch(self, url, headers=None):
         scheme = urlparse(url).scheme.lower()
@@ -36,11 +42,16 @@ class SafeFetcher(URLFetcher):
             return super().fetch(url, headers)
         if scheme != "file":
             raise ValueError(f"kit refuses to fetch {url!r}: only files inside the project are allowed")
-        path = Path(unquote(urlparse(url).path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+        path = Path(os.path.abspath(unquote(urlparse(url).path)))
+        root = next((root for root in self.roots if path.is_relative_to(root)), None)
+        if root is None or not path.is_file():
             raise ValueError(f"kit refuses to read {path}: outside templates/ and content/")
+        try:
+            data = read_bytes(path, root)
+        except KitError as exc:
+            raise ValueError(f"kit refuses to read {path}: {exc.problems[0].message}")
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": kind})
+        return URLFetcherResponse(path.as_uri(), data, {"Content-Type": kind})
 
 
 class _Collect(logging.Handler):
@@ -71,16 +82,27 @@ class Printer:
     """One FontConfiguration and one parsed copy of each stylesheet for a whole build."""
 
     def __init__(self, content: Path, templates: Path = TEMPLATES):
-        self.content, self.templates = Path(content), templates.resolve()
+        self.content, self.templates = Path(content), Path(os.path.abspath(templates))
         self.fetcher = SafeFetcher([self.templates, Path(content)])
         self.fonts = FontConfiguration()
         self._sheets: dict[tuple, list[CSS]] = {}
+        self.base = [self._sheet(name) for name in ("fonts.css", "handout.css")]
+
+    def _sheet(self, name: str) -> CSS:
+        """A stylesheet of the templates folder, read like every other file; a broken one is a located error."""
+        path = self.templates / name
+        shown = display_path(path)
+        text = decode(read_bytes(path, self.templates, shown), shown)
         with collect_warnings() as warnings:
-            self.base = [CSS(filename=str(self.templates / name), font_config=self.fonts,
-                             url_fetcher=self.fetcher) for name in ("fonts.css", "handout.css")]
+            try:
+                sheet = CSS(string=text, base_url=path.as_uri(), font_config=self.fonts, url_fetcher=self.fetcher)
+            except Exception as exc:  # noqa: BLE001 - tinycss2/WeasyPrint may raise on any malformed input
+                warnings.append(f"{type(exc).__name__}: {exc}")
         if warnings:
-            raise RenderError([Problem("templates/handout.css", 1, 1, f"stylesheet: {w}",
-                                       "fix the stylesheet") for w in warnings])
+            at = [re.search(r" at (\d+):(\d+)", w) for w in warnings]
+            raise RenderError([Problem(shown, int(m[1]) if m else 1, int(m[2]) if m else 1, f"stylesheet: {w}",
+                                       "fix the stylesheet") for w, m in zip(warnings, at)])
+        return sheet
 
     def sheets(self, paper: str, large: bool) -> list[CSS]:
         key = (paper, large)
@@ -141,6 +163,18 @@ def init_worker(content: str, templates: str) -> None:
     _WORKER = Printer(Path(content), Path(templates))
 
 
+_INIT_ERROR: KitError | None = None
+
+
+def init_pool_worker(content: str, templates: str) -> None:
+    """init_worker in a pool: a KitError is raised by the first task, as the build's own error (no traceback)."""
+    global _INIT_ERROR
+    try:
+        init_worker(content, templates)
+    except KitError as exc:
+        _INIT_ERROR = exc
+
+
 def resident_mb() -> float:
     """This process's resident memory now (not its peak)."""
     try:
@@ -165,6 +199,8 @@ def render_to(html: str, paper: str, large: bool, target: str):
     from .copies import find_name_label
     from .write import atomic_write
 
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
     document, warnings = _WORKER.render(html, paper, large)
     data = _WORKER.pdf(document, html)
     atomic_write(Path(target), data)

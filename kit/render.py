@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
 
+from . import organizer
 from .content import Excerpt, Lesson
 from .errors import Problem, RenderError, display_path
-from . import organizer
+from .files import read_bytes
 from .lessonplan import question_refs
+from .yamlfile import decode
 from .markup import markdown_to_html
 from .models import Question, Source
 
@@ -140,20 +144,48 @@ def _brackets(text: str, runs: list[dict]) -> None:
         runs.append({"kind": "text", "text": text[pos:]})
 
 
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from one folder only: no '..', no links, regular files within the size limit."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def get_source(self, environment, template):
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))  # refuses '..'
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        shown = display_path(path)
+        return decode(read_bytes(path, self.folder, shown), shown), str(path), lambda: True
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, plus no string of a billion characters or number of a million digits."""
+
+    intercepted_binops = frozenset(("*", "**"))
+
+    def call_binop(self, context, operator, left, right):
+        sizes = [len(x) for x in (left, right) if isinstance(x, (str, list, tuple))]
+        counts = [x for x in (left, right) if isinstance(x, int)]
+        if operator == "*" and sizes and counts and sizes[0] * max(counts) > 1_000_000 or (
+                operator == "**" and isinstance(right, (int, float)) and abs(right) > 1_000):
+            raise SecurityError(f"the result of '{operator}' would be too large to print")
+        return super().call_binop(context, operator, left, right)
+
+
+def environment(templates: Path, **options) -> jinja2.Environment:
+    """A sandboxed Jinja environment: a template (perhaps downloaded) can format data but not run code."""
+    return _Sandbox(loader=TemplateLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined, **options)
+
+
 class Renderer:
     """One Jinja environment for every document of a build."""
 
     def __init__(self, templates: Path = TEMPLATES, content: Path | None = None):
         self.templates = Path(templates)
         folder = Path(content) / "context" if content else None
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates)),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["markdown"] = lambda text: jinja2.utils.markupsafe.Markup(markdown_to_html(text, folder))
+        self.env = environment(self.templates, trim_blocks=True, lstrip_blocks=True)
+        images: dict = {}  # each image read and encoded once per build
+        self.env.filters["markdown"] = lambda text: Markup(markdown_to_html(text, folder, images))
         self.env.filters["date"] = format_date
         self.env.globals["date_range"] = date_range
 
@@ -173,10 +205,10 @@ class Renderer:
                 organizer_columns=organizer.columns(lesson.spec),
             )
         except jinja2.TemplateError as exc:
-            raise RenderError(_template_problem(exc, self.templates))
+            raise RenderError(template_problem(exc, self.templates))
 
 
-def _template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
+def template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
     """Where in which template rendering failed: syntax errors say so; runtime errors via the traceback."""
     name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
     tb = exc.__traceback__
@@ -184,10 +216,18 @@ def _template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:
         if tb.tb_frame.f_code.co_filename.endswith(".j2"):
             name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
         tb = tb.tb_next
-    hint = ("a template uses a variable kit does not provide; check its spelling against the templates shipped "
-            "with kit" if isinstance(exc, jinja2.UndefinedError) else "fix the template")
+    message = exc.message or str(exc)
+    if isinstance(exc, jinja2.UndefinedError):
+        hint = "a template uses a variable kit does not provide; check its spelling against the templates shipped with kit"
+    elif isinstance(exc, SecurityError):
+        hint = "templates run in a sandbox: they may format kit's data, not reach into Python"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template '{exc.name}' not found in the templates folder"
+        hint = "include or extend only templates inside the templates folder (no '..', no links)"
+    else:
+        hint = "fix the template"
     shown = display_path(name) if name else str(templates)
-    return Problem(shown, line or 1, 1, f"template error: {exc.message or exc}", hint)
+    return Problem(shown, line or 1, 1, f"template error: {message}", hint)
 
 
 def _line_height(edition: Edition) -> float:

@@ -10,9 +10,9 @@ import threading
 def pool_worker(content: str, templates: str) -> None:
     """Initializer of a pool worker: first a watch on the build process, then a Printer."""
     exit_with_parent()
-    from .pdf import init_worker  # WeasyPrint is imported only once the watch is in place
+    from .pdf import init_pool_worker  # WeasyPrint is imported only once the watch is in place
 
-    init_worker(content, templates)
+    init_pool_worker(content, templates)
 
 
 def exit_with_parent() -> None:

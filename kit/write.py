@@ -9,6 +9,31 @@ from pathlib import Path
 from .errors import KitError, Problem
 
 
+# Names directly in output/ that belong to kit, and the names each class makes from its id. A class
+# id is refused when one of its names is reserved or made by another class: extend the lists here.
+RESERVED_NAMES = ("lessons",)
+CLASS_NAMES = ("{id}", "{id}.zip", "{id}-students.zip", "{id}-teacher.zip", "{id}.imscc")
+
+
+def class_names(class_id: str) -> tuple[str, ...]:
+    """Everything a class puts directly in output/."""
+    return tuple(name.format(id=class_id) for name in CLASS_NAMES)
+
+
+def name_clashes(class_ids: list[str]) -> dict[str, str]:
+    """Class id -> what its output would overwrite (a reserved name, or another class's file)."""
+    owner = {name: "kept by kit itself" for name in RESERVED_NAMES}
+    clashes = {}
+    for class_id in sorted(class_ids, key=lambda i: (len(i), i)):  # the shorter id keeps its names
+        names = class_names(class_id)
+        taken = next((name for name in names if name in owner), None)
+        if taken:
+            clashes[class_id] = f"output/{taken} ({owner[taken]})"
+        else:
+            owner.update(dict.fromkeys(names, f"made by class '{class_id}'"))
+    return clashes
+
+
 def inside(base: Path, relative: str | Path) -> Path:
     """`base/relative`, refusing any path that would leave `base` (through '..' or a link)."""
     base = base.resolve()

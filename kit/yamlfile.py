@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 
 from .errors import KitError, Problem
+from .files import read_bytes
+from .glyphs import control_characters, missing_glyphs
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -71,17 +73,16 @@ def decode(raw: bytes, path: str) -> str:
                                "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"))
 
 
-def read_text(file: Path, path: str, limit: int = MAX_BYTES) -> str:
-    """A content file's text, refusing oversized or non-UTF-8 files."""
-    size = file.stat().st_size
-    if size > limit:
-        raise KitError(Problem(path, 1, 1, f"file is {size:,} bytes, over the {limit:,}-byte limit",
-                               "split it into smaller files"))
-    return decode(file.read_bytes(), path)
+def read_text(file: Path, path: str, limit: int = MAX_BYTES, root: Path | None = None) -> str:
+    """A content file's text (no links below `root`), refusing oversized or non-UTF-8 files."""
+    return decode(read_bytes(file, root or file.parent, path, limit), path)
 
 
 def parse(text: str, path: str) -> Doc:
     """Parse one YAML document into plain data with positions."""
+    found = control_characters(text, path)  # before YAML, which reads U+2028 as a line break
+    if found:
+        raise KitError(found)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -100,25 +101,31 @@ def parse(text: str, path: str) -> Doc:
             if opened:
                 hint = f"line {opened[0]} opens a quote (\") that is not closed on that line"
         raise KitError(Problem(path, line, col, f"YAML syntax error: {message}", hint))
+    except yaml.reader.ReaderError as exc:
+        before = text[:exc.position]
+        raise KitError(Problem(path, before.count("\n") + 1, exc.position - before.rfind("\n"),
+                               f"YAML cannot hold character U+{exc.character:04X}" if isinstance(exc.character, int)
+                               else "YAML cannot hold this character", "delete it"))
     except yaml.YAMLError as exc:
         raise KitError(Problem(path, 1, 1, f"YAML error: {exc}", "check the YAML syntax"))
     except RecursionError:
         raise KitError(Problem(path, 1, 1, "YAML is nested too deeply", f"use at most {MAX_DEPTH} levels"))
     if node is None:
         raise KitError(Problem(path, 1, 1, "file is empty", "write the fields this file needs; see README"))
-    return _Builder(path).build(node)
+    return _Builder(path, text).build(node)
 
 
-def load(file: Path, path: str) -> Doc:
+def load(file: Path, path: str, root: Path | None = None) -> Doc:
     """Read and parse a YAML file."""
-    return parse(read_text(file, path), path)
+    return parse(read_text(file, path, root=root), path)
 
 
 class _Builder:
     """Turns composed nodes into plain data, refusing duplicate keys and alias bombs."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, text: str = ""):
+        self.path, self.text = path, text
+        self.problems: list[Problem] = []
         self.count = 0
         self.marks: dict[tuple, tuple[int, int]] = {}
         self.key_marks: dict[tuple, tuple[int, int]] = {}
@@ -126,6 +133,8 @@ class _Builder:
 
     def build(self, node) -> Doc:
         data = self.walk(node, ())
+        if self.problems:
+            raise KitError(self.problems)
         return Doc(self.path, data, self.marks, self.key_marks)
 
     def fail(self, node, message: str, hint: str) -> KitError:
@@ -159,7 +168,23 @@ class _Builder:
         if node.tag.endswith(":timestamp"):
             return node.value
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise self.fail(node, f"cannot read this value: {getattr(exc, 'problem', exc)}",
                             "quote the value")
+        except (ValueError, OverflowError):  # Python refuses to convert integers of thousands of digits
+            raise self.fail(node, "this number is too long", "write a smaller number, or quote it if it is text")
+        if isinstance(value, int) and value.bit_length() > 64:  # Python cannot even print one of 5,000 digits
+            raise self.fail(node, "this number is too long", "write a smaller number, or quote it if it is text")
+        if isinstance(value, str) and node.style == '"' and "\\" in self.text[node.start_mark.index:node.end_mark.index]:
+            self.escaped(value, node)
+        return value
+
+    def escaped(self, value: str, node) -> None:
+        """Characters written as escapes ("\\e", "\\U0001F600") get the checks typed characters get."""
+        typed = set(self.text[node.start_mark.index:node.end_mark.index])
+        added = "".join(dict.fromkeys(c for c in value if c not in typed))
+        line, col = _pos(node.start_mark)
+        for problem in control_characters(added, self.path) + missing_glyphs(added, self.path):
+            self.problems.append(Problem(self.path, line, col, problem.message + " (written as an escape)",
+                                         problem.hint))
