@@ -242,8 +242,9 @@ class _Diagnosis:
             if part is None:
                 label = "" if index == 0 else " after [...]" if self.parts[index][1].kind == "elision" else \
                     f" after {self.parts[index][1].text}"
-                return (f"the words{label} '{self.parts[index][0]}' are nowhere in the source near the rest "
-                        f"of the quote; {self._closest(placed)}")
+                where = "near the rest of the quote" if any(w.text in self.source.where for w in
+                                                            _words(self.parts[index][0])) else "at all"
+                return f"the words{label} '{self.parts[index][0]}' are not in the source {where}; {self._closest(placed)}"
             problem = self._difference(part)
             elsewhere = self.source.folded.find(self.parts[index][0]) if len(placed) > 1 else -1
             if problem and elsewhere >= 0:
