@@ -239,6 +239,7 @@ class _Diagnosis:
         if not placed:
             return "none of its words are in the source; check that the lesson names the right source"
         for index, part in enumerate(placed):
+            part = part or self._between(placed, index)
             if part is None:
                 label = "" if index == 0 else " after [...]" if self.parts[index][1].kind == "elision" else \
                     f" after {self.parts[index][1].text}"
@@ -256,8 +257,25 @@ class _Diagnosis:
         return ("every part is in the source, but not in this order or not this close together "
                 f"(an [insertion] stands for at most {MAX_INSERTION} characters); {self._closest(placed)}")
 
+    def _between(self, placed: list[_Placed | None], k: int) -> _Placed | None:
+        """A part with no word in the source, set beside a neighbour it is joined to by an [insertion]."""
+        words, tokens = _words(self.parts[k][0]), self.source.tokens
+        nxt = placed[k + 1] if k + 1 < len(placed) and self.parts[k + 1][1].kind == "insertion" else None
+        prev = placed[k - 1] if k and self.parts[k][1].kind == "insertion" else None
+        if nxt is not None:
+            end = nxt.first - (1 if nxt.first and tokens[nxt.first - 1].text.startswith("[") else 0)
+            start = max(0, end - len(words))
+        elif prev is not None:
+            start = prev.last + 1 + (1 if prev.last + 1 < len(tokens) and tokens[prev.last + 1].text.startswith("[") else 0)
+            end = min(len(tokens), start + len(words))
+        else:
+            return None
+        if end <= start:
+            return None
+        return _Placed(words, self.parts[k][0], start, end - 1, [("replace", 0, len(words), start, end)])
+
     def _closest(self, placed: list[_Placed | None]) -> str:
-        found = [p for p in placed if p is not None]
+        found = [p for p in placed if p is not None] or [self._between(placed, 0)]
         first, last = found[0].first, found[-1].last
         passage = self.source.passage(first, max(first, last))
         close = passage if len(passage) <= 160 else passage[:157] + "..."
@@ -275,20 +293,18 @@ class _Diagnosis:
         scored = [self._vote(w, self.after, n, late=False) for w in words]
         if not any(score for score, _ in scored):
             return []
-        anchor = max(range(len(words)), key=lambda i: (scored[i][0], -i))
         placed: list[_Placed | None] = [None] * len(words)
-        placed[anchor] = self._align(words[anchor], self.parts[anchor][0], scored[anchor][1], self.after, n)
-        for k in range(anchor + 1, len(words)):
-            prev = next((p for p in reversed(placed[:k]) if p is not None), None)
-            lo = prev.last + 1 if prev else self.after
-            hi = n if self.parts[k][1].kind == "elision" else min(n, lo + len(words[k]) + MAX_INSERTION // 3)
-            placed[k] = self._aligned(words[k], self.parts[k][0], lo, hi, late=False)
-        for k in range(anchor - 1, -1, -1):
-            nxt = next(p for p in placed[k + 1:] if p is not None)
-            hi = nxt.first
-            lo = self.after if self.parts[k + 1][1].kind == "elision" else \
-                max(self.after, hi - len(words[k]) - MAX_INSERTION // 3)
-            placed[k] = self._aligned(words[k], self.parts[k][0], lo, hi, late=True)
+        for k in sorted(range(len(words)), key=lambda i: (-scored[i][0], i)):  # surest part first
+            before = max((j for j in range(k) if placed[j] is not None), default=None)
+            after = min((j for j in range(k + 1, len(words)) if placed[j] is not None), default=None)
+            lo = placed[before].last + 1 if before is not None else self.after
+            hi = placed[after].first if after is not None else n
+            if before == k - 1 and self.parts[k][1].kind == "insertion":
+                hi = min(hi, lo + len(words[k]) + MAX_INSERTION // 3)
+            if after == k + 1 and self.parts[k + 1][1].kind == "insertion":
+                lo = max(lo, hi - len(words[k]) - MAX_INSERTION // 3)
+            if lo < hi:
+                placed[k] = self._aligned(words[k], self.parts[k][0], lo, hi, late=before is None and after is not None)
         return placed
 
     def _aligned(self, words: list[_Token], text: str, lo: int, hi: int, late: bool) -> _Placed | None:
@@ -304,9 +320,12 @@ class _Diagnosis:
                     votes[j - i] += 1
         if not votes:
             return 0, lo
-        best = max(votes.values())
-        ties = [d for d, v in votes.items() if v == best]
-        return best, max(ties) if late else min(ties)
+        # a word added or left out shifts the rest of the part by one: count near diagonals together
+        near = {d: sum(votes.get(d + k, 0) for k in (-2, -1, 0, 1, 2)) for d in votes}
+        best = max((v, votes[d]) for d, v in near.items())
+        ties = [d for d, v in near.items() if (v, votes[d]) == best]
+        d = max(ties) if late else min(ties)
+        return votes[d], d
 
     def _align(self, words: list[_Token], text: str, diagonal: int, lo: int, hi: int) -> _Placed:
         slack = max(CONTEXT, len(words) // 4)
