@@ -96,3 +96,30 @@ def test_a_one_word_change_never_verifies(data):
     chunk[i] = chunk[i] + "x" if data.draw(st.booleans()) else "zebra"
     with pytest.raises(QuoteError):
         find(" ".join(chunk))
+
+
+def test_issue_example_names_the_changed_word_not_a_bracket():
+    with pytest.raises(QuoteError) as err:
+        find("It cannot serve any useful purpose to solve the issues")
+    assert "the quote has 'useful' where the source has 'constructive'" in err.value.hint
+    assert 'closest passage (s. 57): "It cannot serve' in err.value.hint
+
+
+def test_change_after_an_elision_and_next_to_a_translator_bracket():
+    with pytest.raises(QuoteError) as err:
+        find("All parties are equal and autonomous. [...] No party has the right to rule other parties")
+    assert "the quote has 'rule' where the source has 'command'" in err.value.hint
+    with pytest.raises(QuoteError) as err:
+        find("You [CPSU leadership] call for firm standpoints against the Marxist-Leninist parties.")
+    assert "the quote has 'firm' where the source has 'decisive'" in err.value.hint
+
+
+def test_many_elisions_are_matched_without_backtracking():
+    with pytest.raises(QuoteError) as err:
+        find("the [...] " * 40 + "zzqxw")
+    assert "'zzqxw' are not in the source at all" in err.value.hint
+
+
+def test_a_quote_does_not_start_inside_a_word():
+    with pytest.raises(QuoteError):
+        find("here is no such thing as a leading party")
