@@ -191,6 +191,17 @@ class _Chains:
         lo, hi = bisect.bisect_left(allowed, end), bisect.bisect_right(allowed, reach)
         return [s for s in allowed[lo:hi] if self._fits(gap, self.folded[end:s])]
 
+    def _follows(self, k: int, end: int, allowed: list[int]) -> bool:
+        """Whether some start of part k among `allowed` may follow a part ending at `end` (an insertion gap)."""
+        gap = self.gaps[k]
+        reach = end + max(len(gap.text), MAX_INSERTION) + 2
+        for i in range(bisect.bisect_left(allowed, end), len(allowed)):
+            if allowed[i] > reach:
+                return False
+            if self._fits(gap, self.folded[end:allowed[i]]):
+                return True
+        return False
+
     def _completing(self) -> list[list[int]]:
         """For each part, the occurrences from which the rest of the quote follows."""
         ok: list[list[int]] = [[] for _ in self.parts]
@@ -200,7 +211,7 @@ class _Chains:
             if self.gaps[k + 1].kind == "elision":
                 ok[k] = [s for s in self.occurrences[k] if ok[k + 1] and ok[k + 1][-1] > s + size]
             else:
-                ok[k] = [s for s in self.occurrences[k] if self._next(k + 1, s + size, ok[k + 1])]
+                ok[k] = [s for s in self.occurrences[k] if self._follows(k + 1, s + size, ok[k + 1])]
         return ok
 
     def starts(self) -> list[int]:
