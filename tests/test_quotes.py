@@ -123,3 +123,23 @@ def test_many_elisions_are_matched_without_backtracking():
 def test_a_quote_does_not_start_inside_a_word():
     with pytest.raises(QuoteError):
         find("here is no such thing as a leading party")
+
+
+@pytest.mark.parametrize("quote, said, has, where", [
+    ("We are obligated to stay committed to Lenin\u2019s counsel that it is a sign", "counsel", "advice", "s. 73"),
+    ("through honest and friendly consultations. Unfortunately, however,", "friendly", "comradely", "s. 28"),  # page join
+    ("on state\u2013to\u2013state ties of the socialist countries", "ties", "relations", "s. 20"),  # repaired hyphens
+    ("Did you not deviate from the principled positions of Marxism-Leninism? Did you not throw away",
+     "away", "overboard", "s. 66"),  # repaired 'Marxism- Leninism'
+])
+def test_misquote_across_typography_page_joins_and_repairs(quote, said, has, where):
+    with pytest.raises(QuoteError) as err:
+        find(quote)
+    assert f"the quote has '{said}' where the source has '{has}'" in err.value.hint
+    assert f"against {where} " in err.value.hint
+
+
+def test_misquoted_to_words_of_a_span():
+    with pytest.raises(QuoteError) as err:
+        LETTER.find_span("All parties are equal", "place itself in the center.")
+    assert "the quote has 'in' where the source has 'at'" in err.value.hint
