@@ -96,3 +96,17 @@ def test_a_quote_from_another_source_names_that_source(mini, cli):
     code, out, err = cli("check", "--content", mini)
     assert code == 2
     assert "excerpt 'insertion': the quote is from source 'coop-report-1965' (s. 10), not from the lesson's source" in err
+
+
+def test_schema_errors_inside_items_do_not_hide_or_invent_other_problems(mini, cli):
+    lesson = mini / "lessons" / "sample.yaml"
+    text = lesson.read_text()
+    text = text.replace("    from: \"Recently, the CPSU leadership", "    form: \"Recently, the CPSU leadership", 1)
+    text = text.replace("to be led.", "to be lead.", 1).replace("type: close-reading", "type: close-raeding", 1)
+    lesson.write_text(text)
+    code, out, err = cli("check", "--content", mini)
+    assert code == 2
+    assert "unknown key 'form'" in err                               # the broken excerpt's own problem
+    assert "refers to unknown excerpt 'leadership'" not in err      # its id is still known to questions
+    assert "the quote has 'lead' where the source has 'led'" in err  # the other excerpt is still verified
+    assert "'type' must be one of" in err
