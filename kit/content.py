@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from . import yamlfile
 from .errors import Collector, KitError, Problem, display_path
 from .glyphs import missing_glyphs
-
 from .models import (Context, ContextMeta, Event, ExcerptSpec, Glossary, GlossaryRef, LessonSpec, LessonTimeline,
                      Question, Source, Term, Timeline, ID_RE)
 from .quotes import QuoteError, Segment, SourceText
