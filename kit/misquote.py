@@ -129,7 +129,7 @@ class _Diagnosis:
         return votes[d], d
 
     def _align(self, words: list[Token], text: str, diagonal: int, lo: int, hi: int) -> _Placed:
-        slack = max(CONTEXT, len(words) // 4)
+        slack = CONTEXT + 1  # room for a few words left out, not for far-off matches of common words
         a, b = max(lo, diagonal - slack), min(hi, diagonal + len(words) + slack)
         window = [t.text for t in self.source.tokens[a:b]]
         ops = difflib.SequenceMatcher(None, [w.text for w in words], window, autojunk=False).get_opcodes()

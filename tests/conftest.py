@@ -15,7 +15,7 @@ from hypothesis import settings
 from kit.cli import main
 
 # Property tests run the same examples everywhere unless HYPOTHESIS_PROFILE=explore asks for new ones.
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 CASES: Counter = Counter()  # property-test cases run, by kind; printed at the end of the session
