@@ -129,7 +129,7 @@ class SourceText:
         return bisect.bisect_left([t.start for t in self.tokens], offset)
 
     def _misquote(self, tokens: list[Segment], what: str = "the quoted words", after: int = 0) -> QuoteError:
-        words = " ".join(t.text.strip() if t.kind == "text" else t.text for t in tokens).strip()
+        words = " ".join("".join(" [...] " if t.kind == "elision" else t.text for t in tokens).split())
         shown = words if len(words) <= 120 else words[:117] + "..."
         from .misquote import explain  # the diagnosis reads this module's source text
         diagnosis = explain(self, _parts(tokens), after)
