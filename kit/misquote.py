@@ -37,7 +37,7 @@ class _Diagnosis:
 
     def explain(self) -> str:
         placed = self._place_all()
-        if not placed:
+        if not any(placed):
             return "none of its words are in the source; check that the lesson names the right source"
         for index, part in enumerate(placed):
             part = part or self._between(placed, index)

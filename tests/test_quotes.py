@@ -143,3 +143,15 @@ def test_misquoted_to_words_of_a_span():
     with pytest.raises(QuoteError) as err:
         LETTER.find_span("All parties are equal", "place itself in the center.")
     assert "the quote has 'in' where the source has 'at'" in err.value.hint
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.sampled_from(LETTER.text.split(" ")[:400]), st.sampled_from(
+    ["[...]", "...", "[x]", "[CPSU leadership]", "\u2026", "[", "]", "\u201c", "zzqxw"])), min_size=1, max_size=40))
+def test_any_mix_of_words_and_brackets_verifies_or_is_explained(words):
+    try:
+        m = find(" ".join(words))
+    except QuoteError as err:
+        assert err.message and err.hint
+    else:
+        assert LETTER.text[m.start:m.end].split()[0].strip("[\"'") in m.text
