@@ -38,6 +38,8 @@ class _Diagnosis:
     def explain(self) -> str:
         placed = self._place_all()
         if not any(placed):
+            if self.after:
+                return "none of these words come after the 'from:' words in the source; check the order"
             return "none of its words are in the source; check that the lesson names the right source"
         for index, part in enumerate(placed):
             part = part or self._between(placed, index)
