@@ -76,6 +76,9 @@ def parse_transcription(text: str, path: str) -> Parsed:
     parsed = Parsed(meta, [chunks[0]] + [c for c in chunks[1:]])
     body = _join_pages(pages, parsed.repairs)
     body = _mend_words(body, parsed.repairs)
+    header, body = _archival_header(body, meta)
+    if header:
+        parsed.parts.append({"id": "archival-header", "title": "Archival header", "blocks": header})
     units = _structure(body, meta.get("signature", ""), parsed)
     parsed.sentences = [u.text for u in units]
     _locate_repairs(parsed)
@@ -121,6 +124,42 @@ def _header(text: str, path: str, line: int) -> dict:
     if extra:
         meta["other_fields"] = extra
     return meta
+
+
+def _archival_header(body: str, meta: dict) -> tuple[list[dict], str]:
+    """Split off the archive's header when it repeats what the site header said: department and
+    signature, issuing office, place and date, title. A memo form (To:/From:/Date:) after the
+    signature is the document's own letterhead and stays numbered text, as in the shipped letter."""
+    blocks, text = [], body
+    signature = meta.get("signature", "")
+    mark = f"Archival Signature: {signature}"
+    if signature and mark in text[:400]:
+        before, after = text.split(mark, 1)
+        if re.match(r"(?:[^.!?]{0,80}?\s)?To: .{1,120}? From: ", after.strip()):
+            return [], body
+        if before.strip():
+            blocks.append({"kind": "archive-department", "text": before.strip()})
+        blocks.append({"kind": "archival-signature", "label": "Archival Signature", "text": mark})
+        text = after.strip()
+    dateline = re.match(rf"(.{{0,120}}?)\s*\b([A-Z][\w'-]+), (\d{{1,2}})\.? ({MONTHS}) (\d{{4}})\b\s*", text)
+    if dateline and _same_day(dateline, meta.get("date", "")) and not re.search(r"[.!?]\s", dateline[1]):
+        if dateline[1].strip():
+            blocks.append({"kind": "issuing-office", "text": dateline[1].strip()})
+        blocks.append({"kind": "place-and-date", "text": f"{dateline[2]}, {dateline[3]} {dateline[4]} {dateline[5]}"})
+        text = text[dateline.end():]
+    title = meta.get("title", "")
+    if title and blocks and text.startswith(title) and text[len(title):len(title) + 1] in ("", " "):
+        blocks.append({"kind": "title", "text": title})
+        text = text[len(title):].strip()
+    if not blocks or not any(b["kind"] in ("archival-signature", "place-and-date", "title") for b in blocks):
+        return [], body
+    return blocks, text
+
+
+def _same_day(match: re.Match, date: str) -> bool:
+    """Whether a 'Place, 14 May 1965' line repeats the document date parsed from the site header."""
+    month = datetime.strptime(match[4], "%B").month
+    return date == f"{match[5]}-{month:02d}-{int(match[3]):02d}"
 
 
 def _join_pages(pages: list[str], repairs: list[dict]) -> str:

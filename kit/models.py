@@ -57,10 +57,13 @@ class Model(BaseModel):
 # --- sources --------------------------------------------------------------------------------
 
 class Block(Model):
+    """A run of numbered sentences, or (an archival header block) unnumbered text."""
+
     kind: str
     label: str = ""
     number: int | None = None
-    sentences: tuple[int, int]
+    sentences: tuple[int, int] | None = None
+    text: str = ""
 
 
 class Part(Model):

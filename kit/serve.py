@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import socket
 import threading
@@ -360,6 +361,8 @@ def serve(content: Path, output: Path, templates: Path, port: int, ready=None) -
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame):
             app.state.workspace.close()  # a preview waiting for a render answers at once
+            # A render still running past the grace period is cancelled: expected on Ctrl-C, not a crash to log.
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
             super().handle_exit(sig, frame)
     server = Server(config)
 

@@ -6,9 +6,24 @@ import logging
 import shutil
 from pathlib import Path
 
+import os
+from collections import Counter
+
 import pytest
+from hypothesis import settings
 
 from kit.cli import main
+
+# Property tests run the same examples everywhere unless HYPOTHESIS_PROFILE=explore asks for new ones.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+CASES: Counter = Counter()  # property-test cases run, by kind; printed at the end of the session
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CASES:
+        terminalreporter.write_line("property cases checked: " + ", ".join(f"{k} {v}" for k, v in sorted(CASES.items())))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

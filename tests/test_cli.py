@@ -41,7 +41,7 @@ def test_one_changed_word_fails_check_with_file_and_line(cli, mini):
     code, out, err = cli("check", "--content", mini)
     assert code == 2
     assert "content/lessons/sample.yaml:18:12: excerpt 'equal'" in err
-    assert "'lead.' where the source has 'led.'" in err
+    assert "the quote has 'lead' where the source has 'led'" in err
 
 
 def test_missing_content_folder(cli, tmp_path):

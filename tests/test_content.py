@@ -8,7 +8,7 @@ import pytest
 from kit.content import load_kit
 from kit.inventory import flesch_kincaid, inventory, plain_text
 
-from .conftest import ROOT
+from .conftest import FIXTURES, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,29 @@ def test_flesch_kincaid_is_sensible():
             "substantiates the interpretation that institutional considerations predominated.")
     assert flesch_kincaid(easy) < 3 < 15 < flesch_kincaid(hard)
     assert plain_text("## Head\n\n- *one* item") == "Head\n\none item"
+
+
+def test_a_quote_from_another_source_names_that_source(mini, cli):
+    from kit.importer import import_source
+    import_source(FIXTURES / "importer" / "report_1965.txt", "coop-report-1965", mini)
+    lesson = mini / "lessons" / "sample.yaml"
+    lesson.write_text(lesson.read_text().replace(
+        '"[The CPSU] call for decisive standpoints against the Marxist-Leninist parties."',
+        '"The chairman stressed that the cooperative relied first of all on its own strength."'))
+    code, out, err = cli("check", "--content", mini)
+    assert code == 2
+    assert "excerpt 'insertion': the quote is from source 'coop-report-1965' (s. 10), not from the lesson's source" in err
+
+
+def test_schema_errors_inside_items_do_not_hide_or_invent_other_problems(mini, cli):
+    lesson = mini / "lessons" / "sample.yaml"
+    text = lesson.read_text()
+    text = text.replace("    from: \"Recently, the CPSU leadership", "    form: \"Recently, the CPSU leadership", 1)
+    text = text.replace("to be led.", "to be lead.", 1).replace("type: close-reading", "type: close-raeding", 1)
+    lesson.write_text(text)
+    code, out, err = cli("check", "--content", mini)
+    assert code == 2
+    assert "unknown key 'form'" in err                               # the broken excerpt's own problem
+    assert "refers to unknown excerpt 'leadership'" not in err      # its id is still known to questions
+    assert "the quote has 'lead' where the source has 'led'" in err  # the other excerpt is still verified
+    assert "'type' must be one of" in err

@@ -117,3 +117,61 @@ def test_import_refuses_unsafe_ids(bad, cli, tmp_path):
     assert code == 2 and "is not valid" in err
     with pytest.raises(KitError):
         import_source(SEED, bad, tmp_path)
+
+
+REPORT = FIXTURES / "importer" / "report_1965.txt"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return parse_transcription(REPORT.read_text("utf-8"), "report.txt")
+
+
+def test_archival_header_is_split_from_the_text(report):
+    header = report.parts[0]
+    assert header["id"] == "archival-header"
+    assert [(b["kind"], b["text"]) for b in header["blocks"]] == [
+        ("archive-department", "Ministry of Foreign Affairs Far Eastern Department"),
+        ("archival-signature", "Archival Signature: Test Archive, MfAA, A 0000/00"),
+        ("place-and-date", "Berlin, 14 May 1965"),
+        ("title", "Report on a Visit to an Agricultural Cooperative"),
+    ]
+    assert all("sentences" not in b for b in header["blocks"])  # not numbered text
+    assert report.sentences[0] == "Today the cooperative shows strong influences of the methods introduced in recent years."
+    assert [p["id"] for p in report.parts] == ["archival-header", "document"]
+    assert report.parts[1]["blocks"][0]["sentences"] == [1, len(report.sentences)]
+
+
+def test_issuing_office_without_signature_is_header_too():
+    text = REPORT.read_text("utf-8").replace(
+        "Ministry of Foreign Affairs Far Eastern Department Archival Signature: Test Archive, MfAA, A 0000/00 ",
+        "Embassy of the GDR in the DPRK ")
+    parsed = parse_transcription(text, "report.txt")
+    blocks = [(b["kind"], b["text"]) for b in parsed.parts[0]["blocks"]]
+    assert blocks[:2] == [("issuing-office", "Embassy of the GDR in the DPRK"), ("place-and-date", "Berlin, 14 May 1965")]
+    assert parsed.sentences[0].startswith("Today the cooperative")
+
+
+def test_a_header_that_repeats_nothing_stays_text():
+    text = REPORT.read_text("utf-8").replace("Archival Signature: Test Archive, MfAA, A 0000/00 Berlin, 14 May 1965 "
+                                             "Report on a Visit to an Agricultural Cooperative ", "")
+    parsed = parse_transcription(text, "report.txt")
+    assert "archival-header" not in [p["id"] for p in parsed.parts]
+    assert parsed.sentences[0].startswith("Ministry of Foreign Affairs Far Eastern Department Today")
+
+
+def test_the_shipped_letter_keeps_its_memo_letterhead_as_numbered_text(letter):
+    # The SED note's letterhead is followed by its own memo form (To:/From:/Date:); lessons quote it.
+    assert "archival-header" not in [p["id"] for p in letter.parts]
+    assert letter.sentences[:2] == ["SED Central Committee Department of International Relations",
+                                    "Archival Signature: SAPMO-BA, Berlin, DY 30, IV A2/20/251"]
+
+
+def test_imported_report_validates_as_a_source(cli, tmp_path):
+    code, out, err = cli("import-source", REPORT, "--id", "coop-report-1965", "--content", tmp_path / "c")
+    assert code == 0, err
+    from kit.models import Source
+    data = yaml.safe_load((tmp_path / "c" / "sources" / "coop-report-1965.yaml").read_text())
+    source = Source.model_validate(data)
+    assert source.structure[0].blocks[3].text == source.title and source.structure[0].blocks[3].sentences is None
+    assert source.sentences[0].text.startswith("Today the cooperative")

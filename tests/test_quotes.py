@@ -74,10 +74,10 @@ def test_span_with_missing_end():
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_any_unique_substring_verifies(data):
+    words = LETTER.text.split(" ")
+    start = data.draw(st.integers(0, len(words) - 10))
+    quote = " ".join(words[start:start + data.draw(st.integers(8, 70))])
     text = LETTER.text
-    start = data.draw(st.integers(0, len(text) - 80))
-    length = data.draw(st.integers(60, 400))
-    quote = text[start:start + length].strip()
     if text.count(quote) != 1 or "[" in quote or "]" in quote or "..." in quote:
         return
     m = find(quote)
@@ -96,3 +96,62 @@ def test_a_one_word_change_never_verifies(data):
     chunk[i] = chunk[i] + "x" if data.draw(st.booleans()) else "zebra"
     with pytest.raises(QuoteError):
         find(" ".join(chunk))
+
+
+def test_issue_example_names_the_changed_word_not_a_bracket():
+    with pytest.raises(QuoteError) as err:
+        find("It cannot serve any useful purpose to solve the issues")
+    assert "the quote has 'useful' where the source has 'constructive'" in err.value.hint
+    assert 'closest passage (s. 57): "It cannot serve' in err.value.hint
+
+
+def test_change_after_an_elision_and_next_to_a_translator_bracket():
+    with pytest.raises(QuoteError) as err:
+        find("All parties are equal and autonomous. [...] No party has the right to rule other parties")
+    assert "the quote has 'rule' where the source has 'command'" in err.value.hint
+    with pytest.raises(QuoteError) as err:
+        find("You [CPSU leadership] call for firm standpoints against the Marxist-Leninist parties.")
+    assert "the quote has 'firm' where the source has 'decisive'" in err.value.hint
+
+
+def test_many_elisions_are_matched_without_backtracking():
+    with pytest.raises(QuoteError) as err:
+        find("the [...] " * 40 + "zzqxw")
+    assert "'zzqxw' are not in the source at all" in err.value.hint
+
+
+def test_a_quote_does_not_start_inside_a_word():
+    with pytest.raises(QuoteError):
+        find("here is no such thing as a leading party")
+
+
+@pytest.mark.parametrize("quote, said, has, where", [
+    ("We are obligated to stay committed to Lenin\u2019s counsel that it is a sign", "counsel", "advice", "s. 73"),
+    ("through honest and friendly consultations. Unfortunately, however,", "friendly", "comradely", "s. 28"),  # page join
+    ("on state\u2013to\u2013state ties of the socialist countries", "ties", "relations", "s. 20"),  # repaired hyphens
+    ("Did you not deviate from the principled positions of Marxism-Leninism? Did you not throw away",
+     "away", "overboard", "s. 66"),  # repaired 'Marxism- Leninism'
+])
+def test_misquote_across_typography_page_joins_and_repairs(quote, said, has, where):
+    with pytest.raises(QuoteError) as err:
+        find(quote)
+    assert f"the quote has '{said}' where the source has '{has}'" in err.value.hint
+    assert f"against {where} " in err.value.hint
+
+
+def test_misquoted_to_words_of_a_span():
+    with pytest.raises(QuoteError) as err:
+        LETTER.find_span("All parties are equal", "place itself in the center.")
+    assert "the quote has 'in' where the source has 'at'" in err.value.hint
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.sampled_from(LETTER.text.split(" ")[:400]), st.sampled_from(
+    ["[...]", "...", "[x]", "[CPSU leadership]", "\u2026", "[", "]", "\u201c", "zzqxw"])), min_size=1, max_size=40))
+def test_any_mix_of_words_and_brackets_verifies_or_is_explained(words):
+    try:
+        m = find(" ".join(words))
+    except QuoteError as err:
+        assert err.message and err.hint
+    else:
+        assert LETTER.text[m.start:m.end].split()[0].strip("[\"'") in m.text
