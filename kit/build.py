@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import TEMPLATES
-from .bundle import bundle_class
+from .bundle import bundle_class, outside
 from .cache import Keys, load_state, reusable, save_state, templates_digest
 from .content import load_kit
 from .errors import KitError, Problem, display_path
@@ -37,6 +37,7 @@ class Report:
     seconds: float
     output: str
     warnings: tuple[str, ...] = ()
+    bundle_seconds: float = 0.0  # copies, packs, indexes, zips and cartridges (bench reports the share)
 
     def __str__(self) -> str:
         return (f"{self.documents} documents ({self.pages} pages) in {self.output}/: {self.rendered} rendered, "
@@ -67,16 +68,17 @@ def build(content: Path, output: Path, paper: str | None = None, classes: list[s
                 files, warnings, rendered = _render(keyed, state, output, staging, Renderer(templates, content),
                                                     (content, templates), pool, progress)
                 groups = {job.group for job in jobs}
+                bundling = time.monotonic()
                 _bundle_all([c for c in kit.classes if c.id in groups], files, state,
                             (output, staging, digest, templates, content), pool)
-            kept = {rel: info for rel, info in state.items()
-                    if info.get("group") not in groups and rel.removesuffix(".zip") not in groups}
+                bundling = time.monotonic() - bundling
+            kept = {rel: info for rel, info in state.items() if info.get("group") not in groups}
             _commit(files, kept, state, output, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     pages = sum(f["pages"] for f in files.values() if f["kind"] in ("student", "teacher"))
     return Report(len(jobs), rendered, len(jobs) - rendered, pages, time.monotonic() - started,
-                  display_path(output), tuple(warnings))
+                  display_path(output), tuple(warnings), bundling)
 
 
 class _Pool:
@@ -113,9 +115,9 @@ def _pool(workers: int | None, folders):
 
 
 def _bundle_all(classes, files, state, where, pool) -> None:
-    """Each class's copies, print pack, index, manifest and zip; in parallel when there is a pool."""
+    """Each class's copies, print pack, indexes, manifest, zips and cartridge; in parallel when there is a pool."""
     def subset(entries, cls):
-        return {rel: f for rel, f in entries.items() if rel.startswith(f"{cls.id}/") or rel == f"{cls.id}.zip"}
+        return {rel: f for rel, f in entries.items() if rel.startswith(f"{cls.id}/") or rel in outside(cls.id)}
     # A class whose handouts are all unchanged only refreshes its index and manifest: cheaper here
     # than in a worker process that would first have to start.
     heavy = [c for c in classes if any(f.get("new") for f in subset(files, c).values())]

@@ -55,6 +55,8 @@ class ClassProfile(Model):
     shuffle: bool = False
     student_files: bool = False
     lessons: tuple[ClassLessonSpec, ...] = Field(min_length=1)
+    lms: Literal["discussions", "quiz", "both"] = "discussions"  # questions in the .imscc cartridge
+    lms_teacher_files: bool = False  # the cartridge also carries teacher editions, for instructors only
 
 
 @dataclass(frozen=True)
