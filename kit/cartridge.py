@@ -58,10 +58,10 @@ def cartridge(cls, lessons: list[LessonFiles]) -> bytes:
             attrs = {"identifier": ident, "type": kind}
             if kind == WEBCONTENT:
                 attrs["href"] = href
-            node = ET.Element(_cp("resource"), attrs)
+            node = ET.Element("resource", attrs)
             if instructor:
                 node.append(_instructor_only())
-            ET.SubElement(node, _cp("file"), {"href": href})
+            ET.SubElement(node, "file", {"href": href})
             resources.append(node)
 
         resource(f"R.{lid}.html", WEBCONTENT, f"{lid}/{lid}.html", files.web)
@@ -95,28 +95,28 @@ def cartridge(cls, lessons: list[LessonFiles]) -> bytes:
 def _manifest(cls, modules, resources) -> bytes:
     # Names are written as the files have them (default namespace, lomm:/lomr: prefixes): ElementTree
     # would otherwise invent ns0: prefixes, which some importers do not expect.
-    root = ET.Element(_cp("manifest"), {
+    root = ET.Element("manifest", {
         "identifier": f"M.{cls.id}", "xmlns": CP, "xmlns:lomm": LOMM, "xmlns:lomr": LOMR, "xmlns:xsi": XSI,
         "xsi:schemaLocation": " ".join(f"{ns} {loc}" for ns, loc in LOCATIONS.items() if ns in (CP, LOMM, LOMR)),
     })
-    metadata = ET.SubElement(root, _cp("metadata"))
-    ET.SubElement(metadata, _cp("schema")).text = "IMS Common Cartridge"
-    ET.SubElement(metadata, _cp("schemaversion")).text = "1.1.0"
-    lom = ET.SubElement(metadata, f"lomm:lom")
-    general = ET.SubElement(lom, f"lomm:general")
-    ET.SubElement(ET.SubElement(general, f"lomm:title"), f"lomm:string",
+    metadata = ET.SubElement(root, "metadata")
+    ET.SubElement(metadata, "schema").text = "IMS Common Cartridge"
+    ET.SubElement(metadata, "schemaversion").text = "1.1.0"
+    lom = ET.SubElement(metadata, "lomm:lom")
+    general = ET.SubElement(lom, "lomm:general")
+    ET.SubElement(ET.SubElement(general, "lomm:title"), "lomm:string",
                   {"language": "en"}).text = _text(cls, cls.profile.name)
-    ET.SubElement(general, f"lomm:language").text = "en"
-    organization = ET.SubElement(ET.SubElement(root, _cp("organizations")), _cp("organization"),
+    ET.SubElement(general, "lomm:language").text = "en"
+    organization = ET.SubElement(ET.SubElement(root, "organizations"), "organization",
                                  {"identifier": "O.org", "structure": "rooted-hierarchy"})
-    top = ET.SubElement(organization, _cp("item"), {"identifier": "O.root"})
+    top = ET.SubElement(organization, "item", {"identifier": "O.root"})
     for ident, title, entries in modules:
-        module = ET.SubElement(top, _cp("item"), {"identifier": ident})
-        ET.SubElement(module, _cp("title")).text = title
+        module = ET.SubElement(top, "item", {"identifier": ident})
+        ET.SubElement(module, "title").text = title
         for name, ref in entries:
-            item = ET.SubElement(module, _cp("item"), {"identifier": "I" + ref[1:], "identifierref": ref})
-            ET.SubElement(item, _cp("title")).text = name
-    node = ET.SubElement(root, _cp("resources"))
+            item = ET.SubElement(module, "item", {"identifier": "I" + ref[1:], "identifierref": ref})
+            ET.SubElement(item, "title").text = name
+    node = ET.SubElement(root, "resources")
     node.extend(resources)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -124,55 +124,55 @@ def _manifest(cls, modules, resources) -> bytes:
 
 def _instructor_only() -> ET.Element:
     """Resource metadata that tells the LMS the file is for instructors only (CC 1.1 roles vocabulary)."""
-    metadata = ET.Element(_cp("metadata"))
-    role = ET.SubElement(ET.SubElement(ET.SubElement(metadata, f"lomr:lom"), f"lomr:educational"),
-                         f"lomr:intendedEndUserRole")
-    ET.SubElement(role, f"lomr:source").text = "IMSGLC_CC_Rolesv1p1"
-    ET.SubElement(role, f"lomr:value").text = "Instructor"
+    metadata = ET.Element("metadata")
+    role = ET.SubElement(ET.SubElement(ET.SubElement(metadata, "lomr:lom"), "lomr:educational"),
+                         "lomr:intendedEndUserRole")
+    ET.SubElement(role, "lomr:source").text = "IMSGLC_CC_Rolesv1p1"
+    ET.SubElement(role, "lomr:value").text = "Instructor"
     return metadata
 
 
 def _topic(cls, lesson, number: int, total: int, question) -> bytes:
     """A discussion topic: the question as the class has it, and which excerpts it is about."""
-    root = ET.Element(f"topic")
-    ET.SubElement(root, f"title").text = _title(cls, f"Question {number}: {question.prompt}")
-    ET.SubElement(root, f"text", {"texttype": "text/html"}).text = _question_html(cls, lesson, number,
+    root = ET.Element("topic")
+    ET.SubElement(root, "title").text = _title(cls, f"Question {number}: {question.prompt}")
+    ET.SubElement(root, "text", {"texttype": "text/html"}).text = _question_html(cls, lesson, number,
                                                                                              total, question)
     return _xml(root, DT)
 
 
 def _assessment(cls, lesson, questions) -> bytes:
     """One QTI 1.2 assessment (CC profile) of essay items: the prompts only, never a model answer."""
-    root = ET.Element(f"questestinterop")
+    root = ET.Element("questestinterop")
     title = _text(cls, lesson.spec.title)
-    test = ET.SubElement(root, f"assessment", {"ident": f"A.{lesson.id}", "title": title})
-    _fields(ET.SubElement(test, f"qtimetadata"), [("cc_profile", "cc.exam.v0p1"),
+    test = ET.SubElement(root, "assessment", {"ident": f"A.{lesson.id}", "title": title})
+    _fields(ET.SubElement(test, "qtimetadata"), [("cc_profile", "cc.exam.v0p1"),
                                                             ("qmd_assessmenttype", "Examination")])
-    section = ET.SubElement(test, f"section", {"ident": f"S.{lesson.id}"})
+    section = ET.SubElement(test, "section", {"ident": f"S.{lesson.id}"})
     for n, question in enumerate(questions, start=1):
-        item = ET.SubElement(section, f"item", {"ident": f"Q.{question.id}", "title": f"Question {n}"})
-        meta = ET.SubElement(ET.SubElement(item, f"itemmetadata"), f"qtimetadata")
+        item = ET.SubElement(section, "item", {"ident": f"Q.{question.id}", "title": f"Question {n}"})
+        meta = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
         _fields(meta, [("cc_profile", "cc.essay.v0p1"), ("qmd_computerscored", "No")])
-        presentation = ET.SubElement(item, f"presentation")
-        material = ET.SubElement(presentation, f"material")
-        ET.SubElement(material, f"mattext", {"texttype": "text/html"}).text = _question_html(
+        presentation = ET.SubElement(item, "presentation")
+        material = ET.SubElement(presentation, "material")
+        ET.SubElement(material, "mattext", {"texttype": "text/html"}).text = _question_html(
             cls, lesson, n, len(questions), question)
-        response = ET.SubElement(presentation, f"response_str", {"ident": f"A.{question.id}",
+        response = ET.SubElement(presentation, "response_str", {"ident": f"A.{question.id}",
                                                                           "rcardinality": "Single"})
-        ET.SubElement(ET.SubElement(response, f"render_fib"), f"response_label", {"ident": "answer"})
-        processing = ET.SubElement(item, f"resprocessing")
-        ET.SubElement(ET.SubElement(processing, f"outcomes"), f"decvar",
+        ET.SubElement(ET.SubElement(response, "render_fib"), "response_label", {"ident": "answer"})
+        processing = ET.SubElement(item, "resprocessing")
+        ET.SubElement(ET.SubElement(processing, "outcomes"), "decvar",
                       {"varname": "SCORE", "vartype": "Decimal", "minvalue": "0", "maxvalue": "100"})
-        condition = ET.SubElement(processing, f"respcondition", {"continue": "No"})
-        ET.SubElement(ET.SubElement(condition, f"conditionvar"), f"other")
+        condition = ET.SubElement(processing, "respcondition", {"continue": "No"})
+        ET.SubElement(ET.SubElement(condition, "conditionvar"), "other")
     return _xml(root, QTI)
 
 
 def _fields(parent: ET.Element, pairs) -> None:
     for label, entry in pairs:
-        field = ET.SubElement(parent, f"qtimetadatafield")
-        ET.SubElement(field, f"fieldlabel").text = label
-        ET.SubElement(field, f"fieldentry").text = entry
+        field = ET.SubElement(parent, "qtimetadatafield")
+        ET.SubElement(field, "fieldlabel").text = label
+        ET.SubElement(field, "fieldentry").text = entry
 
 
 def _question_html(cls, lesson, number: int, total: int, question) -> str:
@@ -190,10 +190,6 @@ def _xml(root: ET.Element, namespace: str) -> bytes:
                    "xsi:schemaLocation": f"{namespace} {LOCATIONS[namespace]}", **root.attrib}
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def _cp(tag: str) -> str:
-    return tag
 
 
 def _title(cls, text: str, limit: int = 90) -> str:
