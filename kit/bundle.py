@@ -101,10 +101,13 @@ def bundle_class(cls, files, state, output, staging, digest, templates, content)
         stage(f"{teacher}/{cls.id}-shuffle-key.csv", shuffle_key(cls).encode(), "shuffle-key")
     from .plan import class_edition
     from .render import Renderer
-    renderer = Renderer(templates, content)
-    for item in cls.lessons:  # a Jinja render each, no PDF: cheaper than checking whether it changed
-        web = renderer.html(item.lesson, class_edition(cls, item), "web.html.j2").encode()
-        stage(f"{students}/{item.lesson.id}-student.html", web, "html", lesson=item.lesson.id)
+    renderer = Renderer(templates, content)  # cheap: templates load only when a page is rendered
+    for item in cls.lessons:  # the web handout has the printed handout's inputs, so its cache key too
+        rel = f"{students}/{item.lesson.id}-student.html"
+        key = hashlib.sha256(f"{files[f'{students}/{item.lesson.id}-student.pdf']['key']}\0web".encode()).hexdigest()
+        if not keep(rel, key):
+            web = renderer.html(item.lesson, class_edition(cls, item), "web.html.j2").encode()
+            stage(rel, web, "html", key, lesson=item.lesson.id)
 
     def listing(prefix: str) -> list[dict]:
         return [{"path": rel.removeprefix(f"{cls.id}/"), "sha256": f["sha256"], "pages": f["pages"], "size": f["size"],
@@ -145,7 +148,7 @@ def _lesson_files(cls, item, files, where) -> tuple[LessonFiles, list[str]]:
     if cls.profile.lms_teacher_files and cls.profile.teacher_edition:
         used.append(f"{cls.id}/teacher/{lid}-teacher.pdf")
         teacher = where(used[2])
-    return LessonFiles(item.lesson, where(used[0]), where(used[1]).read_bytes(), teacher), used
+    return LessonFiles(item.lesson, where(used[0]), where(used[1]), teacher), used
 
 
 def _cartridge_key(cls, lessons, files, digest: str) -> str:

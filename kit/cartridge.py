@@ -37,7 +37,7 @@ class LessonFiles:
 
     lesson: object  # content.Lesson with the class's questions, in print order
     handout: Path
-    web: bytes
+    web: Path
     teacher: Path | None = None
 
 
