@@ -217,5 +217,6 @@ def test_list_json_shows_each_class_in_print_order(mini, cli):
     code, out, err = cli("list", "--json", "--content", mini)
     cls = json.loads(out)["classes"][0]
     assert cls["id"] == "tenth" and cls["roster"] == 3
+    assert cls["lms"] == "discussions" and cls["cartridge"] == "tenth.imscc" and not cls["lms_teacher_files"]
     assert [q["id"] for q in cls["lessons"][0]["questions"]] == ["s-added", "s-equal"]
     assert cls["lessons"][0]["questions"][1]["prompt"] == "In your own words: what is a 'leading party'?"
