@@ -169,6 +169,9 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
                 problems.extend(exc)
     if profile.shuffle and not profile.roster:
         problems.append(doc.problem(("shuffle",), "shuffle needs a roster", "add 'roster: FILE.csv' or remove shuffle"))
+    if profile.lms_teacher_files and not profile.teacher_edition:
+        problems.append(doc.problem(("lms_teacher_files",), "lms_teacher_files needs the teacher edition",
+                                    "remove 'teacher_edition: false', or 'lms_teacher_files: true'"))
     seen: set[str] = set()
     class_lessons = []
     for i, spec in enumerate(profile.lessons):
