@@ -375,3 +375,18 @@ def test_a_noop_build_rewrites_nothing(variants, tmp_path):
     report = build(content, out, workers=1)
     assert report.rendered == 0
     assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_a_rebuild_removes_the_old_mixed_index_and_zip(variants, tmp_path):
+    """Outputs of the release before: <class>/index.html and <class>.zip held teacher editions; they go."""
+    content, out = variants
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    state = json.loads((copy / ".kit-state.json").read_text())
+    for rel in ("tenth/index.html", "tenth.zip"):
+        (copy / rel).write_bytes(b"old")
+        state["files"][rel] = {"key": "old", "sha256": "old", "size": 3, "pages": 0, "kind": "index", "group": "tenth"}
+    (copy / ".kit-state.json").write_text(json.dumps(state))
+    build(content, copy, workers=1)
+    assert not (copy / "tenth" / "index.html").exists() and not (copy / "tenth.zip").exists()
+    assert (copy / "tenth" / "students" / "index.html").is_file()
