@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import TEMPLATES
-from .bundle import bundle_class
+from .bundle import bundle_class, outside
 from .cache import Keys, load_state, reusable, save_state, templates_digest
 from .content import load_kit
 from .errors import KitError, Problem, display_path
@@ -43,6 +43,7 @@ class Report:
     written: tuple[tuple[str, int], ...] = ()  # (what, how many) of the files this build wrote
     unchanged: int = 0
     removed: int = 0
+    bundle_seconds: float = 0.0  # copies, packs, indexes, zips and cartridges (bench reports the share)
 
     def __str__(self) -> str:
         count = sum(n for _, n in self.written)
@@ -57,7 +58,8 @@ class Report:
 KINDS = {"copy": ("named copy", "named copies"), "student": ("handout", "handouts"),
          "teacher": ("teacher edition", "teacher editions"), "print-pack": ("print pack", "print packs"),
          "html": ("HTML page", "HTML pages"), "index": ("index page", "index pages"),
-         "manifest": ("manifest", "manifests"), "zip": ("zip", "zips")}
+         "manifest": ("manifest", "manifests"), "shuffle-key": ("shuffle key", "shuffle keys"),
+         "zip": ("zip", "zips"), "cartridge": ("cartridge", "cartridges")}
 
 
 def tally(kinds: list[str]) -> tuple[tuple[str, int], ...]:
@@ -124,16 +126,18 @@ def _write(kit, jobs, keyed, digest, content, output, workers, progress, templat
                 files, warnings, rendered = _render(keyed, state, output, staging, Renderer(templates, content),
                                                     (content, templates), pool, progress)
                 groups = {job.group for job in jobs}
+                bundling = time.monotonic()
                 _bundle_all([c for c in kit.classes if c.id in groups], files, state,
                             (output, staging, digest, templates, content), pool)
-            kept = {rel: info for rel, info in state.items()
-                    if info.get("group") not in groups and rel.removesuffix(".zip") not in groups}
+                bundling = time.monotonic() - bundling
+            kept = {rel: info for rel, info in state.items() if info.get("group") not in groups}
             written, removed = _commit(files, kept, state, output, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     pages = sum(f["pages"] for f in files.values() if f["kind"] in ("student", "teacher"))
     return Report(len(jobs), rendered, len(jobs) - rendered, pages, time.monotonic() - started,
-                  display_path(output), tuple(warnings), tally(written), len(files) - len(written), removed)
+                  display_path(output), tuple(warnings), tally(written), len(files) - len(written), removed,
+                  bundling)
 
 
 def max_workers(requested: int | None) -> int:
@@ -187,9 +191,9 @@ def _pool(workers: int | None, folders):
 
 
 def _bundle_all(classes, files, state, where, pool) -> None:
-    """Each class's copies, print pack, index, manifest and zip; in parallel when there is a pool."""
+    """Each class's copies, print pack, indexes, manifest, zips and cartridge; in parallel when there is a pool."""
     def subset(entries, cls):
-        return {rel: f for rel, f in entries.items() if rel.startswith(f"{cls.id}/") or rel == f"{cls.id}.zip"}
+        return {rel: f for rel, f in entries.items() if rel.startswith(f"{cls.id}/") or rel in outside(cls.id)}
     # A class whose handouts are all unchanged only refreshes its index and manifest: cheaper here
     # than in a worker process that would first have to start.
     heavy = [c for c in classes if any(f.get("new") for f in subset(files, c).values())]

@@ -62,6 +62,8 @@ class ClassProfile(Model):
     excerpts: Literal["original", "adapted", "both"] = "original"
     organizer: bool = False
     student_rubric: bool = False
+    lms: Literal["discussions", "quiz", "both"] = "discussions"  # questions in the .imscc cartridge
+    lms_teacher_files: bool = False  # the cartridge also carries teacher editions, for instructors only
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,9 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
                 problems.extend(exc)
     if profile.shuffle and not profile.roster:
         problems.append(doc.problem(("shuffle",), "shuffle needs a roster", "add 'roster: FILE.csv' or remove shuffle"))
+    if profile.lms_teacher_files and not profile.teacher_edition:
+        problems.append(doc.problem(("lms_teacher_files",), "lms_teacher_files needs the teacher edition",
+                                    "remove 'teacher_edition: false', or 'lms_teacher_files: true'"))
     seen: set[str] = set()
     class_lessons = []
     for i, spec in enumerate(profile.lessons):

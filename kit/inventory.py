@@ -57,6 +57,9 @@ def inventory(kit: Kit) -> dict:
         "classes": [{
             "id": c.id, "name": c.profile.name, "teacher": c.profile.teacher, "paper": c.profile.paper,
             "large_print": c.profile.large_print, "roster": len(c.students), "shuffle": c.profile.shuffle,
+            "teacher_edition": c.profile.teacher_edition, "lms": c.profile.lms,
+            "lms_teacher_files": c.profile.lms_teacher_files,
+            "students_folder": f"{c.id}/students/", "teacher_folder": f"{c.id}/teacher/", "cartridge": f"{c.id}.imscc",
             "lessons": [{"id": item.lesson.id,
                          "questions": [{"id": q.id, "prompt": q.prompt, "type": q.type, "difficulty": q.difficulty}
                                        for q in item.lesson.questions]} for item in c.lessons],
@@ -93,8 +96,10 @@ def human(data: dict) -> str:
             adapted = f", adapted at grade {e['adapted_grade']}" if e.get("adapted_grade") is not None else ""
             lines.append(f"    excerpt {e['id']} ({where}, {e['words']} words{adapted})")
     for cls in data.get("classes", []):
+        lms = cls["lms"] + (" + teacher editions for instructors" if cls["lms_teacher_files"] else "")
         lines.append(f"class   {cls['id']}: {cls['name']} ({cls['roster']} students, "
-                     f"{len(cls['lessons'])} lessons)")
+                     f"{len(cls['lessons'])} lessons; students get {cls['students_folder']}, "
+                     f"LMS cartridge {cls['cartridge']} with {lms})")
     return "\n".join(lines)
 
 

@@ -38,13 +38,25 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _printable(value: str) -> str:
+    # Control characters print as nothing and cannot be written in XML at all (the LMS cartridge).
+    found = CONTROL_RE.search(value)
+    if found:
+        raise ValueError(f"the text holds the control character U+{ord(found[0]):04X} at position "
+                         f"{found.start() + 1}; delete it (it is invisible, often pasted from another program)")
+    return value
+
+
 def _as_text(value):
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 Id = Annotated[str, AfterValidator(_check_id)]
-Text = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=20_000)]
-Short = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=300)]
+Text = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=20_000), AfterValidator(_printable)]
+Short = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=300), AfterValidator(_printable)]
 Date = Annotated[str, BeforeValidator(_as_text), AfterValidator(_check_date)]
 
 

@@ -58,14 +58,14 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
     jobs = []
     for item in cls.lessons:
         lesson = item.lesson
-        base = Edition(paper=p.paper, large_print=p.large_print, class_name=p.name, answer_scale=item.answer_scale,
-                       teacher_name=p.teacher, school=p.school, term=p.term, excerpts=p.excerpts,
-                       organizer=p.organizer, student_rubric=p.student_rubric)
-        jobs.append(Job(f"{cls.id}/{lesson.id}-student.pdf", lesson, base, "student", cls.id))
+        base = class_edition(cls, item)
+        # Class folders hold the web handout (kit/cartridge.py), not the HTML a PDF was printed from.
+        jobs.append(Job(f"{cls.id}/students/{lesson.id}-student.pdf", lesson, base, "student", cls.id,
+                        keep_html=False))
         if p.teacher_edition:
             copies = tuple((name, order) for name, order in item.orders)
-            jobs.append(Job(f"{cls.id}/{lesson.id}-teacher.pdf", lesson,
-                            _replace(base, teacher=True, copies=copies), "teacher", cls.id))
+            jobs.append(Job(f"{cls.id}/teacher/{lesson.id}-teacher.pdf", lesson,
+                            _replace(base, teacher=True, copies=copies), "teacher", cls.id, keep_html=False))
         # Without a shuffle every named copy is the class handout with a name stamped on it
         # (kit/copies.py); only shuffled copies need a render of their own.
         orders = dict(item.orders)
@@ -75,6 +75,14 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
                             _replace(base, student=name, questions=questions), "student", cls.id, name,
                             keep_html=False))
     return jobs
+
+
+def class_edition(cls: ClassPlan, item) -> Edition:
+    """The class's own handout of one lesson: its paper, print size, answer space and names."""
+    p = cls.profile
+    return Edition(paper=p.paper, large_print=p.large_print, class_name=p.name, answer_scale=item.answer_scale,
+                   teacher_name=p.teacher, school=p.school, term=p.term, excerpts=p.excerpts,
+                   organizer=p.organizer, student_rubric=p.student_rubric)
 
 
 def _replace(edition: Edition, **changes) -> Edition:

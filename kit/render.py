@@ -189,13 +189,13 @@ class Renderer:
         self.env.filters["date"] = format_date
         self.env.globals["date_range"] = date_range
 
-    def html(self, lesson: Lesson, edition: Edition) -> str:
-        """The full HTML document of one edition of a lesson."""
+    def html(self, lesson: Lesson, edition: Edition, template: str = "") -> str:
+        """The full HTML document of one edition of a lesson (or of another template given by name)."""
         questions = edition.questions if edition.questions is not None else lesson.questions
         excerpt_numbers = {e.id: i for i, e in enumerate(lesson.excerpts, start=1)}
         try:
-            template = self.env.get_template("teacher.html.j2" if edition.teacher else "student.html.j2")
-            return template.render(
+            chosen = self.env.get_template(template or ("teacher.html.j2" if edition.teacher else "student.html.j2"))
+            return chosen.render(
                 lesson=lesson, spec=lesson.spec, source=lesson.source, edition=edition,
                 questions=questions, excerpt_numbers=excerpt_numbers,
                 runs={e.id: excerpt_runs(e, lesson.source) for e in lesson.excerpts},

@@ -60,3 +60,22 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def reproducible_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
+    """A zip with fixed dates, permissions and order: the same bytes on every build."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for name, data in sorted(members, key=lambda m: m[0]):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            # PDFs are compressed already; deflating them again costs time and saves almost nothing.
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".pdf") else zipfile.ZIP_DEFLATED
+            archive.writestr(info, data if isinstance(data, bytes) else data.read_bytes())
+    return buffer.getvalue()

@@ -83,9 +83,9 @@ def edit(path, old, new):
 
 SAMPLE = {"lessons/sample/sample-student.pdf", "lessons/sample/sample-teacher.pdf"}
 OTHERS = {"lessons/other/other-student.pdf", "lessons/other/other-teacher.pdf"}
-TENTH_ALL = {"tenth/sample-student.pdf", "tenth/sample-teacher.pdf", "tenth/students/01-ana-muller/sample-student.pdf",
+TENTH_ALL = {"tenth/students/sample-student.pdf", "tenth/teacher/sample-teacher.pdf", "tenth/students/01-ana-muller/sample-student.pdf",
              "tenth/students/02-bo-chen/sample-student.pdf", "tenth/students/03-ciara-o-neil/sample-student.pdf"}
-ELEVENTH_ALL = {"eleventh/other-student.pdf", "eleventh/other-teacher.pdf"}
+ELEVENTH_ALL = {"eleventh/students/other-student.pdf", "eleventh/teacher/other-teacher.pdf"}
 
 
 def test_the_plan_is_what_the_other_tests_expect(dept):
@@ -128,7 +128,7 @@ def test_a_roster_row_changes_that_student_and_the_teacher_edition_only(dept):
     edit(content / "classes" / "tenth.csv", "Bo Chen", "Bo Cheng")
     after = keys(content, templates)
     # the renamed student's copy has a new path; the teacher edition lists every copy's order
-    assert changed(before, after) == {"tenth/sample-teacher.pdf", "tenth/students/02-bo-chen/sample-student.pdf",
+    assert changed(before, after) == {"tenth/teacher/sample-teacher.pdf", "tenth/students/02-bo-chen/sample-student.pdf",
                                       "tenth/students/02-bo-cheng/sample-student.pdf"}
 
 

@@ -76,7 +76,7 @@ def prompts_in_order(text, prompts):
 
 
 def test_selection_order_additions_and_rewording_reach_the_pdf(built):
-    text = text_of(built / "tenth" / "sample-student.pdf")
+    text = text_of(built / "tenth" / "students" / "sample-student.pdf")
     assert prompts_in_order(text, ["1. In your own words: what is a 'leading party'?",
                                    "2. An added question for this class only."])
     assert "What does the letter say about a" not in text  # reworded away
@@ -86,16 +86,16 @@ def test_selection_order_additions_and_rewording_reach_the_pdf(built):
 def test_the_lesson_plan_numbers_questions_as_each_edition_prints_them(built):
     whole = " ".join(text_of(built / "lessons" / "sample" / "sample-teacher.pdf").split())
     assert "Answer Q1, then Q2." in whole
-    for_class = " ".join(text_of(built / "tenth" / "sample-teacher.pdf").split())
+    for_class = " ".join(text_of(built / "tenth" / "teacher" / "sample-teacher.pdf").split())
     assert "Answer Q1, then s-context (not in this edition)." in for_class  # the class does not include it
 
 
 def test_class_options_reach_the_pdf(built):
-    reader = PdfReader(built / "tenth" / "sample-student.pdf")
+    reader = PdfReader(built / "tenth" / "students" / "sample-student.pdf")
     assert round(float(reader.pages[0].mediabox.width)) == 612  # letter
-    html = (built / "tenth" / "sample-student.html").read_text()
-    assert 'class="student large"' in html
-    assert "10A History" in text_of(built / "tenth" / "sample-student.pdf")
+    html = (built / "tenth" / "students" / "sample-student.html").read_text()  # the web handout
+    assert '<body class="large">' in html
+    assert "10A History" in text_of(built / "tenth" / "students" / "sample-student.pdf")
 
 
 def test_difficulty_ceiling(mini, tmp_path):
@@ -108,7 +108,7 @@ def test_difficulty_ceiling(mini, tmp_path):
         "added question 's-added' is medium, above this class's max_difficulty 'easy'"]
     profile.write_text(profile.read_text().replace("max_difficulty: easy", "max_difficulty: medium"))
     build(mini, tmp_path / "out", classes=["tenth"])
-    text = text_of(tmp_path / "out" / "tenth" / "sample-student.pdf")
+    text = text_of(tmp_path / "out" / "tenth" / "students" / "sample-student.pdf")
     assert "Why might the KWP stress equality" not in text  # hard
     assert prompts_in_order(text, ["1. In your own words", "2. An added question for this class only."])
 
@@ -125,7 +125,7 @@ def test_roster_copies_carry_their_names(built):
         root = reader.trailer["/Root"]
         assert "/StructTreeRoot" in root and bool(root["/MarkInfo"]["/Marked"])  # still an accessible PDF
     assert student_slug(1, "Ana Müller") == "01-ana-muller"
-    pack = PdfReader(built / "tenth" / "tenth-print-pack.pdf")
+    pack = PdfReader(built / "tenth" / "teacher" / "tenth-print-pack.pdf")
     firsts = [pack.pages[pack.get_destination_page_number(item)].extract_text() for item in pack.outline]
     assert [next(n for n in NAMES if n in text) for text in firsts] == NAMES
 
@@ -153,7 +153,7 @@ def test_stamped_name_sits_on_the_name_line(built, mini, tmp_path):
 
 
 def test_print_pack_starts_every_handout_on_a_right_hand_page(built):
-    reader = PdfReader(built / "tenth" / "tenth-print-pack.pdf")
+    reader = PdfReader(built / "tenth" / "teacher" / "tenth-print-pack.pdf")
     starts = [reader.get_destination_page_number(item) for item in reader.outline]
     assert len(starts) == 3 and all(start % 2 == 0 for start in starts)  # 0-based even = odd page
     single = len(PdfReader(built / "tenth" / "students" / "01-ana-muller" / "sample-student.pdf").pages)
@@ -175,7 +175,7 @@ def test_shuffle_is_reproducible_and_differs_between_students(mini, tmp_path):
         q1 = text.split("Questions", 1)[1][:60]
         firsts.add(q1)
     assert len(firsts) > 1
-    teacher = text_of(tmp_path / "out" / "tenth" / "sample-teacher.pdf")
+    teacher = text_of(tmp_path / "out" / "tenth" / "teacher" / "sample-teacher.pdf")
     assert "Question order in each student's copy" in teacher and "Student 8" in teacher
 
 
@@ -183,7 +183,7 @@ def test_manifest_hashes_and_pages_match_the_files(built):
     data = json.loads((built / "tenth" / "manifest.json").read_text())
     assert data["class"] == "tenth" and data["built_from"]["lessons"][0]["id"] == "sample"
     kinds = {f["kind"] for f in data["files"]}
-    assert {"student", "teacher", "print-pack", "html", "index"} <= kinds
+    assert {"student", "teacher", "print-pack", "html", "index", "zip", "cartridge"} <= kinds
     for entry in data["files"]:
         file = built / "tenth" / entry["path"]
         assert hashlib.sha256(file.read_bytes()).hexdigest() == entry["sha256"], entry["path"]
@@ -191,20 +191,26 @@ def test_manifest_hashes_and_pages_match_the_files(built):
             assert len(PdfReader(file).pages) == entry["pages"]
     named = [f for f in data["files"] if f["student"]]
     assert {f["student"] for f in named} == {"Ana Müller", "Bo Chen", "Ciara O'Neil"}
-    index = (built / "tenth" / "index.html").read_text()
+    index = (built / "tenth" / "teacher" / "index.html").read_text()
     assert "tenth-print-pack.pdf" in index and "Ana Müller" in index and " KB" in index
+    index = (built / "tenth" / "students" / "index.html").read_text()
+    assert "Ana Müller" in index and "print-pack" not in index and "-teacher.pdf" not in index
 
 
 def test_the_summary_counts_every_file_the_build_writes(built):
     files = [p.relative_to(built) for p in built.rglob("*") if p.is_file()
              and not any(part.startswith(".") for part in p.relative_to(built).parts)]
 
-    def count(pattern, copies=False):
-        return sum(1 for p in files if p.match(pattern) and ("students" in p.parts) == copies)
-    expected = {"named copies": count("*-student.pdf", copies=True), "handouts": count("*-student.pdf"),
+    def count(pattern, where=lambda p: True):
+        return sum(1 for p in files if p.match(pattern) and where(p))
+
+    def own(p):  # a student's own copy: output/<class>/students/<student>/<file>
+        return len(p.parts) == 4 and p.parts[1] == "students"
+    expected = {"named copies": count("*-student.pdf", own), "handouts": count("*-student.pdf", lambda p: not own(p)),
                 "teacher editions": count("*-teacher.pdf"), "print pack": count("*-print-pack.pdf"),
-                "HTML pages": count("*-student.html") + count("*-teacher.html"), "index page": count("index.html"),
-                "manifest": count("manifest.json"), "zip": count("*.zip")}
+                "HTML pages": count("*.html") - count("index.html"), "index pages": count("index.html"),
+                "manifest": count("manifest.json"), "zips": count("*.zip"), "cartridge": count("*.imscc")}
+    expected = {k: v for k, v in expected.items() if v}
     report = COLD[0]
     assert dict(report.written) == expected and sum(expected.values()) == len(files)
     assert f"{len(files)} files written (3 named copies, 2 handouts, 2 teacher editions, 1 print pack" in str(report)
@@ -213,11 +219,11 @@ def test_the_summary_counts_every_file_the_build_writes(built):
     assert f"0 files written, {len(files)} unchanged" in str(again)
 
 
-def test_zip_holds_the_class_folder(built):
-    with zipfile.ZipFile(built / "tenth.zip") as archive:
+def test_teacher_zip_holds_the_class_folder(built):
+    with zipfile.ZipFile(built / "tenth-teacher.zip") as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert "tenth/manifest.json" in names and "tenth/tenth-print-pack.pdf" in names
+        assert "tenth/manifest.json" in names and "tenth/teacher/tenth-print-pack.pdf" in names
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert archive.read("tenth/manifest.json") == (built / "tenth" / "manifest.json").read_bytes()
 
@@ -239,7 +245,7 @@ def test_build_one_class_alone(mini, tmp_path, cli):
     make_class(mini)
     code, out, err = cli("--content", mini, "--output", tmp_path / "out", "--class", "tenth", "--quiet")
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["tenth", "tenth.zip"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["tenth", "tenth-students.zip", "tenth-teacher.zip", "tenth.imscc"]
     code, out, err = cli("--content", mini, "--output", tmp_path / "out", "--class", "tenht")
     assert code == 2 and "unknown class 'tenht' (did you mean 'tenth'?)" in err
 
@@ -249,6 +255,7 @@ def test_list_json_shows_each_class_in_print_order(mini, cli):
     code, out, err = cli("list", "--json", "--content", mini)
     cls = json.loads(out)["classes"][0]
     assert cls["id"] == "tenth" and cls["roster"] == 3
+    assert cls["lms"] == "discussions" and cls["cartridge"] == "tenth.imscc" and not cls["lms_teacher_files"]
     assert [q["id"] for q in cls["lessons"][0]["questions"]] == ["s-equal", "s-added"]
     assert cls["lessons"][0]["questions"][0]["prompt"] == "In your own words: what is a 'leading party'?"
 

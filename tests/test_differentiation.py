@@ -96,17 +96,17 @@ def built(tmp_path_factory):
 
 
 def test_adapted_class_prints_the_adaptation_labelled_and_not_the_quote(built):
-    text = text_of(built / "adapted" / "sample-student.pdf")
+    text = text_of(built / "adapted" / "students" / "sample-student.pdf")
     assert "Excerpt 1, adapted" in text and "Adapted from s. 93-95" in text
     assert "No party leads, and no party is led." in text
     assert "is no such thing as a leading party" not in text  # the original excerpt is replaced
     assert "not the source's words" in text and "wilsoncenter" in text  # the original's citation
-    plain = text_of(built / "plain" / "sample-student.pdf")
+    plain = text_of(built / "plain" / "students" / "sample-student.pdf")
     assert "is no such thing as a leading party" in plain and "adapted" not in plain.lower()
 
 
 def test_both_prints_original_then_adaptation(built):
-    text = text_of(built / "both" / "sample-student.pdf")
+    text = text_of(built / "both" / "students" / "sample-student.pdf")
     assert text.index("is no such thing as a leading party") < text.index("No party leads, and no party is led.")
 
 
@@ -120,26 +120,26 @@ def test_adapted_text_is_never_styled_as_a_quotation(tmp_path):
 
 def test_no_teacher_notes_in_student_files_unless_asked(built):
     for cid in ("plain", "adapted", "both"):
-        text = text_of(built / cid / "sample-student.pdf")
+        text = text_of(built / cid / "students" / "sample-student.pdf")
         for phrase in TEACHER_ONLY:
             assert phrase not in text, (cid, phrase)
         assert "ARGUE-PROMPT" in text and "ASSESS-PROMPT" in text
-    assert "STUDENT-RUBRIC" not in text_of(built / "plain" / "sample-student.pdf")
-    asked = text_of(built / "both" / "sample-student.pdf")
+    assert "STUDENT-RUBRIC" not in text_of(built / "plain" / "students" / "sample-student.pdf")
+    asked = text_of(built / "both" / "students" / "sample-student.pdf")
     assert "A strong answer:" in asked and "STUDENT-RUBRIC" in asked and "ASSESS-STUDENT" in asked
 
 
 def test_organizer_blank_for_students_filled_for_teachers(built):
-    student = text_of(built / "adapted" / "sample-student.pdf")
+    student = text_of(built / "adapted" / "students" / "sample-student.pdf")
     assert "Graphic organizer" in student and "Does another document agree?" in student
-    assert "Graphic organizer" not in text_of(built / "plain" / "sample-student.pdf")
-    teacher = text_of(built / "plain" / "sample-teacher.pdf")
+    assert "Graphic organizer" not in text_of(built / "plain" / "students" / "sample-student.pdf")
+    teacher = text_of(built / "plain" / "teacher" / "sample-teacher.pdf")
     assert "Graphic organizer: model entries" in teacher
     assert "MODEL-CLAIM" in teacher and "MODEL-EVIDENCE" in teacher
 
 
 def test_teacher_edition_has_rubrics_assessment_and_adaptation(built):
-    text = text_of(built / "plain" / "sample-teacher.pdf")
+    text = text_of(built / "plain" / "teacher" / "sample-teacher.pdf")
     for phrase in ("RUBRIC-TOP", "RUBRIC-LOW", "ASSESS-TOP", "ASSESS-MODEL", "Adapted from s. 93-95",
                    "Flesch-Kincaid grade"):
         assert phrase in text, phrase
@@ -147,7 +147,7 @@ def test_teacher_edition_has_rubrics_assessment_and_adaptation(built):
 
 
 def test_organizer_starts_its_own_page(built):
-    pages = [p.extract_text() for p in PdfReader(built / "adapted" / "sample-student.pdf").pages]
+    pages = [p.extract_text() for p in PdfReader(built / "adapted" / "students" / "sample-student.pdf").pages]
     at = [i for i, page in enumerate(pages) if "Graphic organizer" in page]
     assert at and pages[at[0]].lstrip().startswith(("Graphic organizer", "Sample lesson"))
 
