@@ -198,7 +198,8 @@ def load_context(file: Path, path: str) -> Context:
                                     "describe the image for screen readers: ![a map of Korea in 1953](map.png)"))
     if problems:
         raise KitError(problems)
-    return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)))
+    return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)),
+                   summary=meta.summary.strip())
 
 
 def _check_shared(root: Path, glossary: Glossary, timeline: Timeline, problems: Collector) -> None:

@@ -59,12 +59,14 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
     for item in cls.lessons:
         lesson = item.lesson
         base = Edition(paper=p.paper, large_print=p.large_print, class_name=p.name, answer_scale=item.answer_scale,
-                       teacher_name=p.teacher, school=p.school, term=p.term)
+                       teacher_name=p.teacher, school=p.school, term=p.term, reading=p.reading,
+                       timeline=p.timeline, glossary=p.glossary, answers=item.answers)
         jobs.append(Job(f"{cls.id}/{lesson.id}-student.pdf", lesson, base, "student", cls.id))
         if p.teacher_edition:
             copies = tuple((name, order) for name, order in item.orders)
             jobs.append(Job(f"{cls.id}/{lesson.id}-teacher.pdf", lesson,
-                            _replace(base, teacher=True, copies=copies), "teacher", cls.id))
+                            _replace(base, teacher=True, copies=copies, reading="full", timeline="all",
+                                     glossary="all", answers="lines"), "teacher", cls.id))
         # Without a shuffle every named copy is the class handout with a name stamped on it
         # (kit/copies.py); only shuffled copies need a render of their own.
         orders = dict(item.orders)
