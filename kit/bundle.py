@@ -9,12 +9,11 @@ import zipfile
 from pathlib import Path
 
 import jinja2
-from pypdf import PdfReader, PdfWriter
 
 from . import TEMPLATES, __version__
 from .cache import reusable
 from .classes import student_slug
-from .copies import NamedCopies, finish, overlay_html
+from .copies import NamedCopies, TaggedPack, overlay_html
 from .write import atomic_write
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -111,28 +110,23 @@ def _stamped(cls, handouts: dict[str, Path], files, content, templates) -> dict[
     document, warnings = pdf.printer().render(html, cls.profile.paper, False, bare=True)
     if warnings:
         raise RenderError(Problem(cls.path, 1, 1, f"printing names: {warnings[0]}", "report this"))
-    names = PdfReader(io.BytesIO(document.write_pdf()))
+    import pikepdf
+    names = pikepdf.open(io.BytesIO(document.write_pdf()))
     return {rel: NamedCopies(path, names, i * len(cls.students)) for i, (rel, path) in enumerate(handouts.items())}
 
 
 def print_pack(cls, members, copies_of) -> tuple[bytes, int]:
-    """One PDF of every handout in order, each starting on a right-hand (odd) page."""
-    writer = PdfWriter()
+    """One tagged PDF of every handout in order, each starting on a right-hand (odd) page."""
+    pack = TaggedPack()
     for title, lesson_id, _, _, source in members:
-        start = len(writer.pages)
         if isinstance(source, tuple):
             handout, index = source
-            copies_of(handout).add_to(writer, index)
+            copies_of(handout).add_to(pack, index, title)
         else:
-            for page in PdfReader(source).pages:
-                writer.add_page(page)
-        writer.add_outline_item(title=title, page_number=start)
-        if len(writer.pages) % 2:
-            box = writer.pages[start].mediabox
-            writer.add_blank_page(width=box.width, height=box.height)
-    writer.add_metadata({"/Title": f"{cls.profile.name}: print pack", "/Producer": f"kit {__version__}"})
-    seed = "\0".join(m[0] + m[3] for m in members).encode()
-    return finish(writer, seed), len(writer.pages)
+            pack.add(Path(source).read_bytes(), title)
+        if pack.pages % 2:
+            pack.blank()
+    return pack.write(f"{cls.profile.name}: print pack"), pack.pages
 
 
 def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) -> str:

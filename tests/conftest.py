@@ -57,3 +57,13 @@ def mini(tmp_path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(FIXTURES / "mini", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory) -> Path:
+    """The shipped kit (content/), built once per test session; the output folder."""
+    from kit.build import build
+
+    output = tmp_path_factory.mktemp("shipped") / "output"
+    build(ROOT / "content", output, workers=2)
+    return output
