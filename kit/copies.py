@@ -29,6 +29,45 @@ def find_name_label(document) -> tuple[float, float] | None:
     return found[0] if found else None
 
 
+def page_of_class(document, name: str) -> int | None:
+    """The index of the first page holding an element of class `name`."""
+    def holds(box) -> bool:
+        element = getattr(box, "element", None)
+        if element is not None and name in (element.get("class") or "").split():
+            return True
+        return any(holds(child) for child in getattr(box, "children", ()))
+
+    return next((i for i, page in enumerate(document.pages) if holds(page._page_box)), None)
+
+
+def running_strings(html: str) -> tuple[str, str]:
+    """The handout's running head texts: its title (masthead h1) and the source's short title."""
+    from weasyprint import HTML
+
+    root = HTML(string=html).etree_element
+
+    def text(path: str) -> str:
+        found = root.find(path)
+        return " ".join("".join(found.itertext()).split()) if found is not None else ""
+    return (text(".//{*}header[@class='masthead']/{*}h1"),
+            text(".//{*}section[@class='source']/{*}p[@class='about']/{*}em"))
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def questions_part(html: str) -> str | None:
+    """The document with only its questions (and whatever follows them) in the body."""
+    body = html.find("<body")
+    opened = html.find(">", body) + 1
+    start = html.find('<section class="questions">')
+    if body < 0 or start < 0:
+        return None
+    return html[:opened] + "\n" + html[start:]
+
+
 def overlay_html(names: list[str], places: list[tuple[float, float]], paper: str, large: bool) -> str:
     """For each handout's name-line position, one page per student holding only the name."""
     import html as escape
@@ -173,10 +212,22 @@ def _outlines(pdf, parts: list, nested: bool):
             if copied is not None and "/First" in copied:
                 _adopt(item, copied)
             items.append(item)
-    else:
-        items = [i for _, _, copied in parts if copied is not None and "/First" in copied for i in _children(copied)]
+    else:  # one document in parts: the first part's bookmarks, the later parts' under its last one
+        items = []
+        for _, _, copied in parts:
+            kids = _children(copied) if copied is not None and "/First" in copied else []
+            if items and kids:
+                _link(items[-1], _children(items[-1]) + kids)
+            else:
+                items += kids
     _link(root, items)
+    root.Count = _visible(root)
     return root
+
+
+def _visible(item) -> int:
+    """Bookmarks shown under an item: its children, and theirs when open (a positive /Count)."""
+    return sum(1 + (_visible(kid) if int(kid.get("/Count", 0)) > 0 else 0) for kid in _children(item))
 
 
 def _children(outline) -> list:
@@ -205,7 +256,7 @@ def _link(parent, items: list) -> None:
         for item, key in ((items[0], "/Prev"), (items[-1], "/Next")):
             if key in item:
                 del item[key]
-    parent.Count = len(items)
+    parent.Count = len(items) if int(parent.get("/Count", 1)) >= 0 else -len(items)
 
 
 class NamedCopies:

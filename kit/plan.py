@@ -22,6 +22,8 @@ class Job:
     group: str = "lessons"
     student: str = ""
     keep_html: bool = True
+    shared: Edition | None = None  # a shuffled copy: the edition whose pages before the questions it reuses
+    classmates: tuple[str, ...] = ()  # a shuffled copy: every student of the class (names stamped in one go)
 
 
 def select_classes(kit: Kit, wanted: list[str]) -> tuple[ClassPlan, ...]:
@@ -60,21 +62,22 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
         lesson = item.lesson
         base = Edition(paper=p.paper, large_print=p.large_print, class_name=p.name, answer_scale=item.answer_scale,
                        teacher_name=p.teacher, school=p.school, term=p.term, reading=p.reading,
-                       timeline=p.timeline, glossary=p.glossary, answers=item.answers)
-        jobs.append(Job(f"{cls.id}/{lesson.id}-student.pdf", lesson, base, "student", cls.id))
+                       timeline=p.timeline, glossary=p.glossary, answers=item.answers, split=p.shuffle)
+        jobs.append(Job(f"{cls.id}/{lesson.id}-student.pdf", lesson, base, "student", cls.id,
+                        classmates=cls.students if p.shuffle else ()))
         if p.teacher_edition:
             copies = tuple((name, order) for name, order in item.orders)
             jobs.append(Job(f"{cls.id}/{lesson.id}-teacher.pdf", lesson,
                             _replace(base, teacher=True, copies=copies, reading="full", timeline="all",
-                                     glossary="all", answers="lines"), "teacher", cls.id))
+                                     glossary="all", answers="lines", split=False), "teacher", cls.id))
         # Without a shuffle every named copy is the class handout with a name stamped on it
-        # (kit/copies.py); only shuffled copies need a render of their own.
+        # (kit/copies.py); a shuffled copy lays out only its question pages (kit/pdf.py render_copy_to).
         orders = dict(item.orders)
         for index, name in enumerate(cls.students if p.shuffle else (), start=1):
             questions = tuple(lesson.questions[n - 1] for n in orders[name])
             jobs.append(Job(f"{cls.id}/students/{student_slug(index, name)}/{lesson.id}-student.pdf", lesson,
                             _replace(base, student=name, questions=questions), "student", cls.id, name,
-                            keep_html=False))
+                            keep_html=False, shared=base, classmates=cls.students))
     return jobs
 
 

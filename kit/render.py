@@ -39,6 +39,7 @@ class Edition:
     timeline: str = "all"
     glossary: str = "all"
     answers: str = "lines"
+    split: bool = False  # questions start on a new page (shuffled classes: copies share the pages before)
 
 
 def format_date(value: str) -> str:
