@@ -72,6 +72,7 @@ class Printer:
 
     def __init__(self, content: Path, templates: Path = TEMPLATES):
         self.content, self.templates = Path(content), templates.resolve()
+        self._extra: dict[str, CSS] = {}
         self.fetcher = SafeFetcher([self.templates, Path(content)])
         self.fonts = FontConfiguration()
         self._sheets: dict[tuple, list[CSS]] = {}
@@ -96,7 +97,11 @@ class Printer:
         """Lay out one document (`bare`: with fonts only, no handout stylesheet); returns it and its warnings."""
         sheets = self.base[:1] if bare else self.sheets(paper, large)
         if extra:
-            sheets = sheets + [CSS(string=extra, font_config=self.fonts)]
+            if extra not in self._extra:
+                if len(self._extra) > 64:
+                    self._extra.clear()
+                self._extra[extra] = CSS(string=extra, font_config=self.fonts)
+            sheets = sheets + [self._extra[extra]]
         with collect_warnings() as warnings:
             document = HTML(string=html, base_url=str(self.templates) + "/", url_fetcher=self.fetcher).render(
                 stylesheets=sheets, font_config=self.fonts, pdf_tags=True)
@@ -174,6 +179,7 @@ def _recycle_if_grown() -> None:
     if resident_mb() > MEMORY_LIMIT_MB:
         import gc
         _SHARED.clear()
+        gc.unfreeze()
         folders = (_WORKER.content, _WORKER.templates)
         _WORKER = None
         gc.collect()
@@ -197,15 +203,26 @@ def render_to(html: str, paper: str, large: bool, target: str):
 def render_group(shared_html: str | None, items: list, paper: str, large: bool, classmates: tuple) -> list:
     """Print documents in this worker: (html, target, student index) each; a shuffled class's handout
     (index -1, the shared HTML) and its copies share one layout of the pages before the questions."""
+    import gc
+
     results = []
-    for html, target, index in items:
-        if shared_html is None or (index < 0 and html != shared_html):
-            results.append(render_to(html, paper, large, target))
-        elif index < 0:
-            results.append(_shared_to(html, paper, large, target, classmates))
-        else:
-            results.append(render_copy_to(shared_html, html, paper, large, target, classmates, index))
+    gc.disable()  # a copy's layout is freed all at once: collect every few copies, not thousands of times
+    try:
+        for done, item in enumerate(items):
+            results.append(_render_one(shared_html, *item, paper, large, classmates))
+            if done % 8 == 7:
+                gc.collect()
+    finally:
+        gc.enable()
     return results
+
+
+def _render_one(shared_html, html, target, index, paper, large, classmates):
+    if shared_html is None or (index < 0 and html != shared_html):
+        return render_to(html, paper, large, target)
+    if index < 0:
+        return _shared_to(html, paper, large, target, classmates)
+    return render_copy_to(shared_html, html, paper, large, target, classmates, index)
 
 
 def _shared_to(html: str, paper: str, large: bool, target: str, classmates: tuple):
@@ -228,18 +245,39 @@ def render_copy_to(shared_html: str, html: str, paper: str, large: bool, target:
     part_html = questions_part(html) if shared.before else None
     if part_html is None:  # a template without a name line or questions section: print it whole
         return render_to(html, paper, large, target)
-    total = max(shared.seen, key=shared.seen.get)  # "of N" in the footers: the most common count so far
-    document, warnings = _WORKER.render(part_html, paper, large, extra=shared.css(total))
-    if shared.before + len(document.pages) != total:  # this order breaks pages differently
-        total = shared.before + len(document.pages)
+    guess = shared.total  # "of N" in the footers; the footer text does not move a page break
+    document, warnings = _WORKER.render(part_html, paper, large, extra=shared.css(guess))
+    total = shared.before + len(document.pages)
+    if total != guess and not _retotal(document, guess, total):
         document, warnings = _WORKER.render(part_html, paper, large, extra=shared.css(total))
-    shared.seen[total] = shared.seen.get(total, 0) + 1
     pack = TaggedPack()
     pack.add(shared.pdf(total), "", stamp=shared.names.pages[index].as_form_xobject())
     pack.add(_WORKER.pdf(document, part_html + shared.css(total)), "")
     data = pack.write(shared.strings[0], nested=False)
     atomic_write(Path(target), data)
     return total, hashlib.sha256(data).hexdigest(), warnings, shared.label
+
+
+def _retotal(document, old: int, new: int) -> bool:
+    """Change "of OLD" to "of NEW" in the laid-out page footers, when both are as wide (tabular digits)."""
+    if len(str(old)) != len(str(new)):
+        return False
+    from weasyprint.formatting_structure import boxes
+
+    def texts(box):
+        if isinstance(box, boxes.TextBox):
+            yield box
+        for child in getattr(box, "children", ()):
+            yield from texts(child)
+
+    for page in document.pages:
+        for margin in page._page_box.children:
+            if isinstance(margin, boxes.MarginBox):
+                for text in texts(margin):
+                    if text.text.endswith(f" of {old}"):
+                        text.text = text.text[:-len(str(old))] + str(new)
+                        text.pango_layout.text = text.text  # drawing shapes the layout's text again
+    return True
 
 
 class _Shared:
@@ -257,7 +295,6 @@ class _Shared:
         start, self.label = page_of_class(self.document, "questions"), find_name_label(self.document)
         self.before = start if start and self.label else 0
         self.total = len(self.document.pages)
-        self.seen = {self.total: 0}  # page counts of the copies so far
         self.strings = running_strings(html)
         self._pdfs: dict[int, bytes] = {}
         if self.before:  # one page per student holding only the name, stamped onto page 1 of each copy
@@ -293,9 +330,14 @@ _SHARED: dict[tuple, _Shared] = {}
 def _shared_pages(html: str, paper: str, large: bool, students: tuple) -> _Shared:
     key = (hashlib.sha256(html.encode()).hexdigest(), paper, large, students)
     if key not in _SHARED:
+        import gc
         if len(_SHARED) >= 2:  # a worker moves on from class to class: keep only the latest
             _SHARED.pop(next(iter(_SHARED)))
+            gc.unfreeze()
         _SHARED[key] = _Shared(html, paper, large, students)
+        # The shared layout lives on through every copy: keep the collector from scanning it again and again.
+        gc.collect()
+        gc.freeze()
     return _SHARED[key]
 
 
