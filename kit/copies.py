@@ -196,7 +196,7 @@ class TaggedPack:
         pdf.docinfo = pdf.make_indirect(Dictionary(Title=pikepdf.String(title), Creator=pikepdf.String("kit")))
         pdf.Root.Outlines = _outlines(pdf, self.outline, nested)
         buffer = io.BytesIO()
-        pdf.save(buffer, deterministic_id=True, compress_streams=True,
+        pdf.save(buffer, deterministic_id=True, compress_streams=True, stream_decode_level=pikepdf.StreamDecodeLevel.none,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return buffer.getvalue()
 
