@@ -110,11 +110,12 @@ class TaggedPack:
     def pages(self) -> int:
         return self.count
 
-    def add(self, data: bytes, title: str, share: str = "", stamp=None) -> int:
+    def add(self, data: bytes, title: str, share: str = "", stamp=None, shift=(0.0, 0.0)) -> int:
         """Append one tagged PDF under a bookmark `title`; returns its first page index.
 
         `share`: an id for PDFs added more than once (their content is stored once);
-        `stamp`: a form XObject (a page of a names document) drawn on the first page as an artifact.
+        `stamp`: a form XObject (a page of a names document) drawn on the first page as an artifact,
+        moved by `shift` (points).
         """
         src = pikepdf.open(io.BytesIO(data))
         start = self.count
@@ -135,7 +136,7 @@ class TaggedPack:
             self._graft(self.pdf.copy_foreign(tree), added)
             self.lang = self.lang or src.Root.get("/Lang")
         if stamp is not None:
-            self._stamp(added[0], stamp)
+            self._stamp(added[0], stamp, shift)
         outline = src.Root.get("/Outlines")
         self.outline.append((title, added[0], self.pdf.copy_foreign(outline) if outline is not None else None))
         self.count += len(added)
@@ -164,7 +165,7 @@ class TaggedPack:
             kid.P = self.document
             self.document.K.append(kid)
 
-    def _stamp(self, page, form) -> None:
+    def _stamp(self, page, form, shift=(0.0, 0.0)) -> None:
         """Draw the name after the page's own content, marked as an artifact (not part of the tag tree)."""
         resources = Dictionary({k: v for k, v in page.Resources.items()})
         xobjects = resources.get("/XObject")
@@ -175,7 +176,8 @@ class TaggedPack:
         contents = page.Contents
         streams = list(contents) if isinstance(contents, Array) else [contents]
         page.Contents = Array([self.pdf.make_stream(b"q\n"), *streams,
-                               self.pdf.make_stream(b"\nQ /Artifact BMC q /KitStudentName Do Q EMC\n")])
+                               self.pdf.make_stream(b"\nQ /Artifact BMC q 1 0 0 1 %.3f %.3f cm /KitStudentName Do Q EMC\n"
+                                                    % shift)])
 
     def blank(self) -> None:
         """An empty page of the last page's size (the next handout then starts on a right-hand page)."""
@@ -262,10 +264,10 @@ def _link(parent, items: list) -> None:
 class NamedCopies:
     """The class handout once per student, each with that student's name on its first page."""
 
-    def __init__(self, handout: Path, names, offset: int = 0):
+    def __init__(self, handout: Path, names, offset: int = 0, shift: tuple[float, float] = (0.0, 0.0)):
         self.handout = Path(handout)
         self.data = self.handout.read_bytes()
-        self.names, self.offset = names, offset
+        self.names, self.offset, self.shift = names, offset, shift
         self.count = len(pikepdf.open(io.BytesIO(self.data)).pages)
 
     @property
@@ -278,10 +280,10 @@ class NamedCopies:
 
     def add_to(self, pack: TaggedPack, index: int, title: str) -> int:
         """Append student `index`'s copy to `pack`; returns the page number its first page got."""
-        return pack.add(self.data, title, share=str(self.handout), stamp=self.stamp(index))
+        return pack.add(self.data, title, share=str(self.handout), stamp=self.stamp(index), shift=self.shift)
 
     def write_copy(self, index: int, title: str) -> bytes:
         """Student `index`'s copy as a file of its own, keeping the handout's tags and bookmarks."""
         pack = TaggedPack()
-        pack.add(self.data, title, stamp=self.stamp(index))
+        pack.add(self.data, title, stamp=self.stamp(index), shift=self.shift)
         return pack.write(title, nested=False)

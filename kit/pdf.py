@@ -206,12 +206,12 @@ def render_group(shared_html: str | None, items: list, paper: str, large: bool, 
     import gc
 
     results = []
-    gc.disable()  # a copy's layout is freed all at once: collect every few copies, not thousands of times
+    # A layout's boxes die all at once: collect once per document, not many times during its layout.
+    gc.disable()
     try:
-        for done, item in enumerate(items):
+        for item in items:
             results.append(_render_one(shared_html, *item, paper, large, classmates))
-            if done % 8 == 7:
-                gc.collect()
+            gc.collect(1)
     finally:
         gc.enable()
     return results
