@@ -71,3 +71,25 @@ def test_a_stamped_name_is_an_artifact(shipped):
             elif str(operator) == "Do" and str(operands[0]) == "/KitStudentName":
                 drawn.append(list(marks))
         assert drawn == [["/Artifact"]]
+
+
+def test_a_stamped_name_moves_with_each_handouts_name_line(shipped):
+    """One name page per student serves every handout: the stamp is shifted by the label's offset."""
+    from pypdf import PdfReader
+
+    def label_and_shift(copy):
+        found = {}
+
+        def visit(text, cm, tm, font, size):
+            if text.strip() == "Name":
+                found.setdefault("y", tm[5] * cm[3] + cm[5])
+        PdfReader(copy).pages[0].extract_text(visitor_text=visit)
+        with pikepdf.open(copy) as pdf:
+            shifts = [ops for ops, op in pikepdf.parse_content_stream(pdf.pages[0]) if str(op) == "cm"]
+        return found["y"], float(shifts[-1][5])
+
+    copies = sorted(next((shipped / "ap-world" / "students").iterdir()).glob("*.pdf"))
+    measured = [label_and_shift(copy) for copy in copies]
+    base = measured[0][0] - measured[0][1]
+    assert len({round(y) for y, _ in measured}) > 1  # the shipped lessons' name lines do differ
+    assert all(abs((y - shift) - base) < 0.5 for y, shift in measured)
