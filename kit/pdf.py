@@ -200,18 +200,24 @@ def render_to(html: str, paper: str, large: bool, target: str):
     return pages, hashlib.sha256(data).hexdigest(), warnings, label
 
 
+_PRINTED = 0  # documents this process has printed
+
+
 def render_group(shared_html: str | None, items: list, paper: str, large: bool, classmates: tuple) -> list:
     """Print documents in this worker: (html, target, student index) each; a shuffled class's handout
     (index -1, the shared HTML) and its copies share one layout of the pages before the questions."""
     import gc
 
     results = []
-    # A layout's boxes die all at once: collect once per document, not many times during its layout.
+    global _PRINTED
+    # A layout's boxes die all at once: collect once per document, not many times during its layout
+    # (and the whole heap now and then, for what outlived a document).
     gc.disable()
     try:
         for item in items:
             results.append(_render_one(shared_html, *item, paper, large, classmates))
-            gc.collect(1)
+            _PRINTED += 1
+            gc.collect(2 if _PRINTED % 25 == 0 else 1)
     finally:
         gc.enable()
     return results
