@@ -243,19 +243,34 @@ def _render(keyed, state, output, staging, renderer, folders, pool, progress):
     if not todo:
         return files, warnings, 0
     from . import pdf
-    args = [(html, job.edition.paper, job.edition.large_print, str(staging / job.path)) for job, html, _ in todo]
-    if pool is None or len(todo) < 2:
+    tasks, groups, shared = [], {}, {}
+    for i, (job, html, _) in enumerate(todo):
+        paper, large, target = job.edition.paper, job.edition.large_print, str(staging / job.path)
+        if job.shared is None and not job.edition.split:
+            tasks.append(((None, [(html, target, -1)], paper, large, ()), [i]))
+            continue
+        # A shuffled class's handout and its copies go to one worker, which lays out their shared pages once.
+        key = (job.group, job.lesson.id)
+        if key not in groups:
+            shared[key] = html if job.shared is None else renderer.html(job.lesson, job.shared)
+            groups[key] = ((shared[key], [], paper, large, job.classmates), [])
+            tasks.append(groups[key])
+        index = job.classmates.index(job.student) if job.shared is not None else -1
+        groups[key][0][1].append((html, target, index))
+        groups[key][1].append(i)
+    if pool is None or len(tasks) < 2:
         if pdf.printer() is None:
             pdf.init_worker(*map(str, folders))
-        for i, a in enumerate(args):
-            _done(todo[i], pdf.render_to(*a), files, warnings, staging)
-            tick(todo[i][0])
+        for args, indices in tasks:
+            for i, result in zip(indices, pdf.render_group(*args)):
+                _done(todo[i], result, files, warnings, staging)
+                tick(todo[i][0])
     else:
-        futures = {pool.submit(pdf.render_to, *a): i for i, a in enumerate(args)}
+        futures = {pool.submit(pdf.render_group, *args): indices for args, indices in tasks}
         for future in as_completed(futures):
-            i = futures[future]
-            _done(todo[i], future.result(), files, warnings, staging)
-            tick(todo[i][0])
+            for i, result in zip(futures[future], future.result()):
+                _done(todo[i], result, files, warnings, staging)
+                tick(todo[i][0])
     return files, warnings, len(todo)
 
 

@@ -15,13 +15,12 @@ import json
 from pathlib import Path
 
 import jinja2
-from pypdf import PdfReader, PdfWriter
 
 from . import TEMPLATES, __version__
 from .cache import reusable
 from .cartridge import LessonFiles, cartridge
 from .classes import student_slug
-from .copies import NamedCopies, finish, overlay_html
+from .copies import NamedCopies, TaggedPack, overlay_html
 from .write import atomic_write, reproducible_zip
 
 
@@ -186,32 +185,35 @@ def _stamped(cls, handouts: dict[str, Path], files, content, templates) -> dict[
             raise RenderError(Problem(rel, 1, 1, "the handout has no name line to print names on",
                                       "keep the element with class 'name-label' in student.html.j2"))
     places = [tuple(files[rel]["name_at"]) for rel in handouts]
-    html = overlay_html(list(cls.students), places, cls.profile.paper, cls.profile.large_print)
+    # One page per student, at the first handout's name line; the others are drawn shifted (px -> pt).
+    html = overlay_html(list(cls.students), places[:1], cls.profile.paper, cls.profile.large_print)
     document, warnings = pdf.printer().render(html, cls.profile.paper, False, bare=True)
     if warnings:
         raise RenderError(Problem(cls.path, 1, 1, f"printing names: {warnings[0]}", "report this"))
-    names = PdfReader(io.BytesIO(document.write_pdf()))
-    return {rel: NamedCopies(path, names, i * len(cls.students)) for i, (rel, path) in enumerate(handouts.items())}
+    import pikepdf
+    names = pikepdf.open(io.BytesIO(document.write_pdf()))
+    return {rel: NamedCopies(path, names, shift=((x - places[0][0]) * 0.75, (places[0][1] - y) * 0.75))
+            for (rel, path), (x, y, *_) in zip(handouts.items(), places)}
 
 
 def print_pack(cls, members, copies_of) -> tuple[bytes, int]:
-    """One PDF of every handout in order, each starting on a right-hand (odd) page."""
-    writer = PdfWriter()
-    for title, lesson_id, _, _, source in members:
-        start = len(writer.pages)
-        if isinstance(source, tuple):
-            handout, index = source
-            copies_of(handout).add_to(writer, index)
-        else:
-            for page in PdfReader(source).pages:
-                writer.add_page(page)
-        writer.add_outline_item(title=title, page_number=start)
-        if len(writer.pages) % 2:
-            box = writer.pages[start].mediabox
-            writer.add_blank_page(width=box.width, height=box.height)
-    writer.add_metadata({"/Title": f"{cls.profile.name}: print pack", "/Producer": f"kit {__version__}"})
-    seed = "\0".join(m[0] + m[3] for m in members).encode()
-    return finish(writer, seed), len(writer.pages)
+    """One tagged PDF of every handout in order, each starting on a right-hand (odd) page."""
+    import gc
+
+    pack = TaggedPack()
+    gc.disable()  # thousands of short-lived object handles, no cycles: scanning the heap for them is waste
+    try:
+        for title, lesson_id, _, _, source in members:
+            if isinstance(source, tuple):
+                handout, index = source
+                copies_of(handout).add_to(pack, index, title)
+            else:
+                pack.add(Path(source).read_bytes(), title)
+            if pack.pages % 2:
+                pack.blank()
+        return pack.write(f"{cls.profile.name}: print pack"), pack.pages
+    finally:
+        gc.enable()
 
 
 def manifest(cls, files: list[dict], sources: list[str], templates_digest: str) -> str:

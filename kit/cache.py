@@ -51,7 +51,7 @@ class Keys:
                      repr(lesson.excerpts), repr(lesson.glossary), repr(lesson.timeline)):
             digest.update(part.encode() + b"\0")
         for reading in lesson.context:
-            digest.update(f"{reading.title}\0{reading.markdown}\0".encode())
+            digest.update(f"{reading.title}\0{reading.markdown}\0{reading.summary}\0".encode())
             for _, src, _ in image_sources(reading.markdown):
                 image = Path(os.path.abspath(self.content / "context" / src))
                 digest.update(read_bytes(image, self.content))

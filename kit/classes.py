@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -25,6 +25,7 @@ from .models import DIFFICULTIES, Id, Model, Question, Short, Text
 
 MAX_STUDENTS = 500
 MAX_NAME = 80  # characters; kit/copies.py fits a name this long on the name line
+ANSWER_SPACES = ("lines", "compact", "none")
 
 
 class ClassLessonSpec(Model):
@@ -36,7 +37,8 @@ class ClassLessonSpec(Model):
     add: tuple[Question, ...] = ()
     reword: dict[str, Text] = {}
     max_difficulty: Literal[DIFFICULTIES] | None = None  # type: ignore[valid-type]
-    answer_space: float = Field(default=1.0, ge=0.25, le=4.0)
+    # A number scales the ruled lines; a word overrides the class's answer_space for this lesson.
+    answer_space: Annotated[float, Field(ge=0.25, le=4.0)] | Literal[ANSWER_SPACES] = 1.0  # type: ignore[valid-type]
 
     @model_validator(mode="before")
     @classmethod
@@ -64,6 +66,11 @@ class ClassProfile(Model):
     student_rubric: bool = False
     lms: Literal["discussions", "quiz", "both"] = "discussions"  # questions in the .imscc cartridge
     lms_teacher_files: bool = False  # the cartridge also carries teacher editions, for instructors only
+    # Paper choices: what the student handouts print (teacher editions always print everything).
+    reading: Literal["full", "summary", "none"] = "full"
+    timeline: Literal["all", "lesson", "none"] = "all"
+    glossary: Literal["all", "used"] = "all"
+    answer_space: Literal[ANSWER_SPACES] = "lines"  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class ClassLesson:
     lesson: object  # content.Lesson with the class's questions
     answer_scale: float
     orders: tuple[tuple[str, tuple[int, ...]], ...]  # (student, 1-based question numbers)
+    answers: str = "lines"  # lines | compact | none: the student handout's room to write
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,15 @@ def _plan(profile, doc, file: Path, root: Path, lessons: dict, broken: set[str],
         lesson = lessons[spec.id]
         variant = dataclasses.replace(lesson, spec=lesson.spec.model_copy(update={"questions": selected}))
         orders = tuple((s, shuffled(profile.id, spec.id, s, len(selected))) for s in students) if profile.shuffle else ()
-        class_lessons.append(ClassLesson(variant, spec.answer_space, orders))
+        if profile.reading == "summary":
+            for reading in lesson.context:
+                if not reading.summary:
+                    problems.append(doc.problem(("reading",), f"context reading '{reading.id}' (lesson '{spec.id}') "
+                                                "has no summary", f"add 'summary: ...' to the front matter of "
+                                                f"content/context/{reading.id}.md, or use reading: full"))
+        scale, answers = ((spec.answer_space, profile.answer_space) if isinstance(spec.answer_space, float)
+                          else (1.0, spec.answer_space))
+        class_lessons.append(ClassLesson(variant, scale, orders, answers))
     if len(problems.problems) > before:
         return None
     digest = hashlib.sha256(read_bytes(file, root) + b"\0" + roster_text.encode()).hexdigest()

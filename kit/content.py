@@ -238,7 +238,8 @@ def load_context(file: Path, path: str, root: Path | None = None) -> Context:
     problems += [Problem(path, offset + line, 1, message, hint) for line, message, hint in markdown_problems(body)]
     if problems:
         raise KitError(problems)
-    return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)))
+    return Context(id=file.stem, title=meta.title, markdown=body, words=len(re.findall(r"[\w'’-]+", body)),
+                   summary=meta.summary.strip())
 
 
 def _check_shared(root: Path, glossary: Glossary, timeline: Timeline, problems: Collector) -> None:

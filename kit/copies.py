@@ -1,4 +1,4 @@
-"""Named copies without re-rendering: stamp each student's name onto the class handout's name line."""
+"""Tagged PDFs joined without re-rendering: print packs, and named copies with the name stamped on."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+import pikepdf
+from pikepdf import Array, Dictionary, Name
 
 NAME_EM = 0.857  # the name line's font size in rem, as in handout.css
 NAME_GAP_EM = 0.3  # .student-name's margin-left
@@ -32,6 +32,45 @@ def find_name_label(document) -> tuple[float, float, float] | None:
     if document.pages:
         walk(document.pages[0]._page_box)
     return found[0] if found else None
+
+
+def page_of_class(document, name: str) -> int | None:
+    """The index of the first page holding an element of class `name`."""
+    def holds(box) -> bool:
+        element = getattr(box, "element", None)
+        if element is not None and name in (element.get("class") or "").split():
+            return True
+        return any(holds(child) for child in getattr(box, "children", ()))
+
+    return next((i for i, page in enumerate(document.pages) if holds(page._page_box)), None)
+
+
+def running_strings(html: str) -> tuple[str, str]:
+    """The handout's running head texts: its title (masthead h1) and the source's short title."""
+    from weasyprint import HTML
+
+    root = HTML(string=html).etree_element
+
+    def text(path: str) -> str:
+        found = root.find(path)
+        return " ".join("".join(found.itertext()).split()) if found is not None else ""
+    return (text(".//{*}header[@class='masthead']/{*}h1"),
+            text(".//{*}section[@class='source']/{*}p[@class='about']/{*}em"))
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def questions_part(html: str) -> str | None:
+    """The document with only its questions (and whatever follows them) in the body."""
+    body = html.find("<body")
+    opened = html.find(">", body) + 1
+    start = html.find('<section class="questions">')
+    if body < 0 or start < 0:
+        return None
+    return html[:opened] + "\n" + html[start:]
 
 
 def overlay_html(names: list[str], places: list[tuple[float, float]], paper: str, large: bool) -> str:
@@ -86,69 +125,204 @@ def name_width(name: str, size: float) -> float:
     return sum(widths.get(ord(c), units) for c in name) * size / units
 
 
-class NamedCopies:
-    """The class handout once per student, each with that student's name on its first page.
+class TaggedPack:
+    """Tagged PDFs joined into one, keeping each one's structure tree, bookmarks and language.
 
-    The name is drawn from a form XObject added after the page's own content, so the handout's
-    content streams and fonts are shared by every copy instead of being parsed and rewritten.
+    Each handout becomes a /Part of one /Document; its pages' StructParents keys are shifted so the
+    parent tree stays one number tree. A handout added again (a named copy) shares its content
+    streams and resources with the first copy; only its page objects and structure elements are new.
     """
 
-    def __init__(self, handout: Path, names: PdfReader, offset: int = 0):
-        self.handout = PdfReader(handout)
-        self.names, self.offset = names, offset
+    def __init__(self):
+        self.pdf = pikepdf.new()
+        self.root = self.pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+        self.document = self.pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=self.root,
+                                                          K=Array()))
+        self.nums: list = []
+        self.key = 0
+        self.lang = None
+        self.shared: dict[str, list] = {}  # handout id -> per page (contents, resources) in this pack
+        self.outline: list = []  # (title, first page, copied /Outlines or None) per PDF added
+        self.count = 0
 
     @property
     def pages(self) -> int:
-        return len(self.handout.pages)
+        return self.count
 
-    def add_to(self, writer: PdfWriter, index: int) -> int:
-        """Append student `index`'s copy to `writer`; returns the page number its first page got."""
-        start = len(writer.pages)
-        added = [writer.add_page(page) for page in self.handout.pages]
-        self._stamp(writer, added[0], index)
+    def add(self, data: bytes, title: str, share: str = "", stamp=None, shift=(0.0, 0.0)) -> int:
+        """Append one tagged PDF under a bookmark `title`; returns its first page index.
+
+        `share`: an id for PDFs added more than once (their content is stored once);
+        `stamp`: a form XObject (a page of a names document) drawn on the first page as an artifact,
+        moved by `shift` (points).
+        """
+        src = pikepdf.open(io.BytesIO(data))
+        start = self.count
+        base = self.shared.get(share) if share else None
+        if base:  # copy only the light objects; content and fonts are the first copy's
+            for page in src.pages:
+                page.obj.Contents, page.obj.Resources = Array(), Dictionary()
+        for page in src.pages:
+            self.pdf.pages.append(page)
+        added = [self.pdf.pages[i].obj for i in range(start, start + len(src.pages))]
+        if base:
+            for page, (contents, resources) in zip(added, base):
+                page.Contents, page.Resources = contents, resources
+        elif share:
+            self.shared[share] = [(p.Contents, p.Resources) for p in added]
+        tree = src.Root.get("/StructTreeRoot")
+        if tree is not None:
+            self._graft(self.pdf.copy_foreign(tree), added)
+            self.lang = self.lang or src.Root.get("/Lang")
+        if stamp is not None:
+            self._stamp(added[0], stamp, shift)
+        outline = src.Root.get("/Outlines")
+        self.outline.append((title, added[0], self.pdf.copy_foreign(outline) if outline is not None else None))
+        self.count += len(added)
         return start
+
+    def _graft(self, tree, pages) -> None:
+        """Hang a copied structure tree under the pack's document, renumbering its parent tree keys."""
+        offset, last = self.key, -1
+        for key, value in pikepdf.NumberTree(tree.ParentTree).items():
+            self.nums += [key + offset, value]
+            last = max(last, key)
+        for page in pages:
+            if "/StructParents" in page:
+                page.StructParents = int(page.StructParents) + offset
+            for annot in page.get("/Annots", ()):
+                if "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + offset
+        self.key = offset + last + 1
+        for key in ("/RoleMap", "/ClassMap", "/Namespaces"):
+            if key in tree and key not in self.root:
+                self.root[key] = tree[key]
+        kids = tree.K if isinstance(tree.K, Array) else [tree.K]
+        for kid in kids:
+            if kid.get("/S") == Name.Document:
+                kid.S = Name.Part
+            kid.P = self.document
+            self.document.K.append(kid)
+
+    def _stamp(self, page, form, shift=(0.0, 0.0)) -> None:
+        """Draw the name after the page's own content, marked as an artifact (not part of the tag tree)."""
+        resources = Dictionary({k: v for k, v in page.Resources.items()})
+        xobjects = resources.get("/XObject")
+        xobjects = Dictionary({k: v for k, v in xobjects.items()}) if xobjects is not None else Dictionary()
+        xobjects[Name("/KitStudentName")] = self.pdf.copy_foreign(form)
+        resources.XObject = xobjects
+        page.Resources = resources
+        contents = page.Contents
+        streams = list(contents) if isinstance(contents, Array) else [contents]
+        page.Contents = Array([self.pdf.make_stream(b"q\n"), *streams,
+                               self.pdf.make_stream(b"\nQ /Artifact BMC q 1 0 0 1 %.3f %.3f cm /KitStudentName Do Q EMC\n"
+                                                    % shift)])
+
+    def blank(self) -> None:
+        """An empty page of the last page's size (the next handout then starts on a right-hand page)."""
+        box = self.pdf.pages[-1].mediabox
+        self.pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
+        self.count += 1
+
+    def write(self, title: str, nested: bool = True) -> bytes:
+        """The pack's bytes: the same on every build (deterministic identifier, no dates)."""
+        pdf = self.pdf
+        self.root.K = Array([self.document])
+        self.root.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(self.nums)))
+        self.root.ParentTreeNextKey = self.key
+        pdf.Root.StructTreeRoot = self.root
+        pdf.Root.MarkInfo = Dictionary(Marked=True)
+        pdf.Root.Lang = self.lang or pikepdf.String("en")
+        pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+        pdf.docinfo = pdf.make_indirect(Dictionary(Title=pikepdf.String(title), Creator=pikepdf.String("kit")))
+        pdf.Root.Outlines = _outlines(pdf, self.outline, nested)
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True, compress_streams=True, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return buffer.getvalue()
+
+
+def _outlines(pdf, parts: list, nested: bool):
+    """One outline: a bookmark per PDF added, holding that PDF's own bookmarks (already copied)."""
+    root = pdf.make_indirect(Dictionary(Type=Name.Outlines))
+    if nested:
+        items = []
+        for title, page, copied in parts:
+            item = pdf.make_indirect(Dictionary(Title=pikepdf.String(title), Parent=root,
+                                                Dest=Array([page, Name.Fit])))
+            if copied is not None and "/First" in copied:
+                _adopt(item, copied)
+            items.append(item)
+    else:  # one document in parts: the first part's bookmarks, the later parts' under its last one
+        items = []
+        for _, _, copied in parts:
+            kids = _children(copied) if copied is not None and "/First" in copied else []
+            if items and kids:
+                _link(items[-1], _children(items[-1]) + kids)
+            else:
+                items += kids
+    _link(root, items)
+    root.Count = _visible(root)
+    return root
+
+
+def _visible(item) -> int:
+    """Bookmarks shown under an item: its children, and theirs when open (a positive /Count)."""
+    return sum(1 + (_visible(kid) if int(kid.get("/Count", 0)) > 0 else 0) for kid in _children(item))
+
+
+def _children(outline) -> list:
+    items, item = [], outline.get("/First")
+    while item is not None:
+        items.append(item)
+        item = item.get("/Next")
+    return items
+
+
+def _adopt(parent, copied) -> None:
+    kids = _children(copied)
+    for kid in kids:
+        kid.Parent = parent
+    parent.First, parent.Last = kids[0], kids[-1]
+    parent.Count = -len(kids)  # closed: the pack's list of handouts stays short
+
+
+def _link(parent, items: list) -> None:
+    for item in items:
+        item.Parent = parent
+    for a, b in zip(items, items[1:]):
+        a.Next, b.Prev = b, a
+    if items:
+        parent.First, parent.Last = items[0], items[-1]
+        for item, key in ((items[0], "/Prev"), (items[-1], "/Next")):
+            if key in item:
+                del item[key]
+    parent.Count = len(items) if int(parent.get("/Count", 1)) >= 0 else -len(items)
+
+
+class NamedCopies:
+    """The class handout once per student, each with that student's name on its first page."""
+
+    def __init__(self, handout: Path, names, offset: int = 0, shift: tuple[float, float] = (0.0, 0.0)):
+        self.handout = Path(handout)
+        self.data = self.handout.read_bytes()
+        self.names, self.offset, self.shift = names, offset, shift
+        self.count = len(pikepdf.open(io.BytesIO(self.data)).pages)
+
+    @property
+    def pages(self) -> int:
+        return self.count
+
+    def stamp(self, index: int):
+        """Student `index`'s name as a form XObject (one page of the class's names document)."""
+        return self.names.pages[self.offset + index].as_form_xobject()
+
+    def add_to(self, pack: TaggedPack, index: int, title: str) -> int:
+        """Append student `index`'s copy to `pack`; returns the page number its first page got."""
+        return pack.add(self.data, title, share=str(self.handout), stamp=self.stamp(index), shift=self.shift)
 
     def write_copy(self, index: int, title: str) -> bytes:
         """Student `index`'s copy as a file of its own, keeping the handout's tags and bookmarks."""
-        writer = PdfWriter(clone_from=self.handout)
-        self._stamp(writer, writer.pages[0], index)
-        writer.add_metadata({"/Title": title})
-        return finish(writer, title.encode())
-
-    def _stamp(self, writer: PdfWriter, first, index: int) -> None:
-        """Draw the name after the page's own content, as an artifact (not part of the tag tree)."""
-        name_page = self.names.pages[self.offset + index]
-        form = StreamObject()
-        form.set_data(name_page.get_contents().get_data())
-        form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
-                     NameObject("/BBox"): ArrayObject(name_page.mediabox),
-                     NameObject("/Resources"): name_page["/Resources"].clone(writer)})
-        resources = DictionaryObject(first["/Resources"].get_object())
-        xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-        xobjects[NameObject("/KitStudentName")] = writer._add_object(form)
-        resources[NameObject("/XObject")] = xobjects
-        first[NameObject("/Resources")] = resources
-        contents = first["/Contents"].get_object()
-        streams = list(contents) if isinstance(contents, ArrayObject) else [first.raw_get("/Contents")]
-        first[NameObject("/Contents")] = ArrayObject([
-            self._stream(writer, b"q\n"), *streams,
-            self._stream(writer, b"\nQ /Artifact BMC q /KitStudentName Do Q EMC\n")])
-
-    @staticmethod
-    def _stream(writer: PdfWriter, data: bytes):
-        stream = StreamObject()
-        stream.set_data(data)
-        return writer._add_object(stream)
-
-
-def finish(writer: PdfWriter, seed: bytes) -> bytes:
-    """Write with a fixed document identifier so the bytes are the same on every build."""
-    import hashlib
-
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    digest = ByteStringObject(hashlib.sha256(seed).digest()[:16])
-    writer._ID = ArrayObject([digest, digest])
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+        pack = TaggedPack()
+        pack.add(self.data, title, stamp=self.stamp(index), shift=self.shift)
+        return pack.write(title, nested=False)

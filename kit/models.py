@@ -141,6 +141,7 @@ class ContextMeta(Model):
     """The front matter of a context reading."""
 
     title: Short
+    summary: str = ""  # Markdown: the short version printed for classes with `reading: summary`
 
 
 class Context(Model):
@@ -150,6 +151,7 @@ class Context(Model):
     title: Short
     markdown: str
     words: int
+    summary: str = ""
 
 
 class Term(Model):

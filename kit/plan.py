@@ -22,6 +22,8 @@ class Job:
     group: str = "lessons"
     student: str = ""
     keep_html: bool = True
+    shared: Edition | None = None  # a shuffled copy: the edition whose pages before the questions it reuses
+    classmates: tuple[str, ...] = ()  # a shuffled copy: every student of the class (names stamped in one go)
 
 
 def select_classes(kit: Kit, wanted: list[str]) -> tuple[ClassPlan, ...]:
@@ -61,19 +63,21 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
         base = class_edition(cls, item)
         # Class folders hold the web handout (kit/cartridge.py), not the HTML a PDF was printed from.
         jobs.append(Job(f"{cls.id}/students/{lesson.id}-student.pdf", lesson, base, "student", cls.id,
-                        keep_html=False))
+                        keep_html=False, classmates=cls.students if p.shuffle else ()))
         if p.teacher_edition:
             copies = tuple((name, order) for name, order in item.orders)
             jobs.append(Job(f"{cls.id}/teacher/{lesson.id}-teacher.pdf", lesson,
-                            _replace(base, teacher=True, copies=copies), "teacher", cls.id, keep_html=False))
+                            _replace(base, teacher=True, copies=copies, reading="full", timeline="all",
+                                     glossary="all", answers="lines", split=False), "teacher", cls.id,
+                            keep_html=False))
         # Without a shuffle every named copy is the class handout with a name stamped on it
-        # (kit/copies.py); only shuffled copies need a render of their own.
+        # (kit/copies.py); a shuffled copy lays out only its question pages (kit/pdf.py render_copy_to).
         orders = dict(item.orders)
         for index, name in enumerate(cls.students if p.shuffle else (), start=1):
             questions = tuple(lesson.questions[n - 1] for n in orders[name])
             jobs.append(Job(f"{cls.id}/students/{student_slug(index, name)}/{lesson.id}-student.pdf", lesson,
                             _replace(base, student=name, questions=questions), "student", cls.id, name,
-                            keep_html=False))
+                            keep_html=False, shared=base, classmates=cls.students))
     return jobs
 
 
@@ -82,7 +86,8 @@ def class_edition(cls: ClassPlan, item) -> Edition:
     p = cls.profile
     return Edition(paper=p.paper, large_print=p.large_print, class_name=p.name, answer_scale=item.answer_scale,
                    teacher_name=p.teacher, school=p.school, term=p.term, excerpts=p.excerpts,
-                   organizer=p.organizer, student_rubric=p.student_rubric)
+                   organizer=p.organizer, student_rubric=p.student_rubric, reading=p.reading,
+                   timeline=p.timeline, glossary=p.glossary, answers=item.answers, split=p.shuffle)
 
 
 def _replace(edition: Edition, **changes) -> Edition:

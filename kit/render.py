@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -43,6 +43,11 @@ class Edition:
     excerpts: str = "original"  # student handout: original, adapted or both
     organizer: bool = False  # student handout: a blank graphic organizer
     student_rubric: bool = False  # student handout: what a strong answer does
+    reading: str = "full"  # student handout paper choices (kit/classes.py ClassProfile)
+    timeline: str = "all"
+    glossary: str = "all"
+    answers: str = "lines"
+    split: bool = False  # questions start on a new page (shuffled classes: copies share the pages before)
 
 
 def format_date(value: str) -> str:
@@ -192,6 +197,8 @@ class Renderer:
     def html(self, lesson: Lesson, edition: Edition, template: str = "") -> str:
         """The full HTML document of one edition of a lesson (or of another template given by name)."""
         questions = edition.questions if edition.questions is not None else lesson.questions
+        if not edition.teacher:
+            lesson, questions, edition = paper_choices(lesson, questions, edition)
         excerpt_numbers = {e.id: i for i, e in enumerate(lesson.excerpts, start=1)}
         try:
             chosen = self.env.get_template(template or ("teacher.html.j2" if edition.teacher else "student.html.j2"))
@@ -206,6 +213,33 @@ class Renderer:
             )
         except jinja2.TemplateError as exc:
             raise RenderError(template_problem(exc, self.templates))
+
+
+def paper_choices(lesson: Lesson, questions, edition: Edition):
+    """The lesson, questions and edition as a student handout prints them under the class's paper choices."""
+    changes: dict = {}
+    if edition.reading == "none":
+        changes["context"] = ()
+    elif edition.reading == "summary":
+        changes["context"] = tuple(r.model_copy(update={"markdown": r.summary}) for r in lesson.context if r.summary)
+    if edition.timeline == "none":
+        changes["timeline"] = ()
+    elif edition.timeline == "lesson":
+        own = {(e.date, e.end, e.event) for e in lesson.spec.timeline.events}
+        changes["timeline"] = tuple(e for e in lesson.timeline if (e.date, e.end, e.event) in own)
+    if edition.glossary == "used":
+        text = " ".join([e.text for e in lesson.excerpts] + [g.term + " " + g.note for e in lesson.excerpts
+                                                             for g in e.glosses] + [q.prompt for q in questions])
+        text = " ".join(text.casefold().split())
+        changes["glossary"] = tuple(t for t in lesson.glossary if re.search(
+            rf"(?<!\w){re.escape(' '.join(t.term.casefold().split()))}(?!\w)", text))
+    if edition.answers != "lines":
+        def room(q: Question) -> int:
+            lines = round(q.answer_lines * edition.answer_scale)
+            return 0 if edition.answers == "none" else min(lines, max(2, round(lines / 3)))
+        questions = tuple(q.model_copy(update={"answer_lines": room(q)}) for q in questions)
+        edition = replace(edition, answer_scale=1.0)
+    return (replace(lesson, **changes) if changes else lesson), questions, edition
 
 
 def template_problem(exc: jinja2.TemplateError, templates: Path) -> Problem:

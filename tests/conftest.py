@@ -80,3 +80,13 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory) -> Path:
+    """The shipped kit (content/), built once per test session; the output folder."""
+    from kit.build import build
+
+    output = tmp_path_factory.mktemp("shipped") / "output"
+    build(ROOT / "content", output, workers=2)
+    return output

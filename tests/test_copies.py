@@ -1,0 +1,85 @@
+"""Shuffled copies: only the question pages are laid out per student, yet each copy is the full render."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pikepdf
+import pytest
+from pdfua import Severity, validate
+from pypdf import PdfReader
+
+from kit.build import build
+from kit.classes import student_slug
+from kit.content import load_kit
+from kit.plan import plan
+from kit.render import Renderer
+
+from .conftest import FIXTURES, ROOT
+from .test_classes import NAMES, make_class
+
+
+@pytest.fixture(scope="module")
+def shuffled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shuffled")
+    shutil.copytree(FIXTURES / "mini", root / "content")
+    make_class(root / "content", shuffle=True)
+    build(root / "content", root / "out", workers=2)
+    return root
+
+
+def full_render(root, name: str, target) -> None:
+    """The student's copy printed the plain way: the whole HTML laid out and written."""
+    from kit import pdf
+
+    job = next(j for j in plan(load_kit(root / "content"), classes=["tenth"]) if j.student == name)
+    html = Renderer(content=root / "content").html(job.lesson, job.edition)
+    if pdf.printer() is None:
+        pdf.init_worker(str(root / "content"), str(ROOT / "templates"))
+    pdf.render_to(html, job.edition.paper, job.edition.large_print, str(target))
+
+
+def _titles(pdf) -> list[str]:
+    with pdf.open_outline() as outline:
+        def walk(items):
+            return [t for item in items for t in [item.title, *walk(item.children)]]
+        return walk(outline.root)
+
+
+def test_a_shuffled_copy_reads_like_a_full_render(shuffled, tmp_path):
+    for index, name in enumerate(NAMES, start=1):
+        copy = shuffled / "out" / "tenth" / "students" / student_slug(index, name) / "sample-student.pdf"
+        full_render(shuffled, name, tmp_path / "full.pdf")
+        cheap = [p.extract_text() for p in PdfReader(copy).pages]
+        whole = [p.extract_text() for p in PdfReader(tmp_path / "full.pdf").pages]
+        assert len(cheap) == len(whole) and f"Page {len(whole)} of {len(whole)}" in cheap[-1]
+        assert cheap[1:] == whole[1:]  # the question pages: numbers, order, wording, "page x of y"
+        # The stamped name is drawn after the page's own text, so text extraction lists it last.
+        assert name in cheap[0] and " ".join(cheap[0].replace(name, "").split()) == \
+            " ".join(whole[0].replace(name, "").split())
+        with pikepdf.open(copy) as a, pikepdf.open(tmp_path / "full.pdf") as b:
+            assert _titles(a) == _titles(b) and len(_titles(a)) > 3
+            assert str(a.docinfo.Title) == str(b.docinfo.Title)
+
+
+def test_shuffled_copies_are_accessible(shuffled):
+    copies = sorted((shuffled / "out" / "tenth" / "students").glob("*/*.pdf"))
+    assert len(copies) == len(NAMES)
+    for copy in copies:
+        assert not [f.rule_id for f in validate(str(copy)).findings if f.severity == Severity.ERROR]
+        with pikepdf.open(copy) as pdf:
+            parts = pdf.Root.StructTreeRoot.K[0].K
+            assert [str(p.S) for p in parts] == ["/Part", "/Part"]  # shared pages, then the student's questions
+
+
+def test_shuffled_copies_are_byte_identical_in_any_process(shuffled, tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(shuffled / "content"), "--output",
+                    str(tmp_path / "again"), "--quiet", "-j", "1"], check=True, cwd=ROOT,
+                   env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "7"})
+    first = sorted((shuffled / "out" / "tenth").rglob("*.pdf"))
+    assert len(first) > len(NAMES)
+    for file in first:
+        again = tmp_path / "again" / file.relative_to(shuffled / "out")
+        assert again.read_bytes() == file.read_bytes(), file
