@@ -280,7 +280,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
             key = "quote" if ex.quote is not None else "from"
             problems.append(doc.problem(("excerpts", i, key), f"excerpt '{ex.id}': {err.message}", err.hint)
                             if "not in the source" not in err.message else
-                            _misquote(doc, ("excerpts", i, key), ex, err, spec.source, texts))
+                            _misquote(doc, ("excerpts", i, key), ex, err, source, texts))
             continue
         words = len(match.text.split())
         if words > MAX_EXCERPT_WORDS:
@@ -353,8 +353,19 @@ def _adapted_at(doc, i: int):
     return where
 
 
-def _misquote(doc, loc: tuple, ex, err: QuoteError, source: str, texts: dict) -> Problem:
-    """A misquote, or a quote from another source than the lesson's: then name that source."""
+def _misquote(doc, loc: tuple, ex, err: QuoteError, own, texts: dict) -> Problem:
+    """A misquote, words of the source's archival header, or a quote from another source than the lesson's."""
+    source, fold = own.id, lambda t: " ".join(t.split()).casefold()
+    header = [fold(b.text) for part in own.structure for b in part.blocks if b.sentences is None and b.text]
+    pieces = re.split(r"\[\.\.\.\]|\.\.\.", ex.quote) if ex.quote is not None else [ex.from_, ex.to]
+    body = fold(" ".join(s.text for s in own.sentences)) if header else ""
+    inside = next((p.strip() for p in pieces
+                   if p.strip() and any(fold(p) in h for h in header) and fold(p) not in body), None)
+    if inside:
+        return doc.problem(loc, f"excerpt '{ex.id}': '{inside[:80]}' is in the archive's header of '{source}', "
+                           "which is not numbered text and cannot be quoted",
+                           f"start the excerpt at sentence 1 or later ('python build.py list {source}'); "
+                           "mention the header in a note as the archive's header")
     for other, text in sorted(texts.items()):
         if other == source:
             continue

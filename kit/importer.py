@@ -128,19 +128,19 @@ def _header(text: str, path: str, line: int) -> dict:
 
 def _archival_header(body: str, meta: dict) -> tuple[list[dict], str]:
     """Split off the archive's header when it repeats what the site header said: department and
-    signature, issuing office, place and date, title. A memo form (To:/From:/Date:) after the
-    signature is the document's own letterhead and stays numbered text, as in the shipped letter."""
+    signature, issuing office, place and date, title. A memo form (type line, To:/From:/Date:) after
+    the signature is the document's own text and stays numbered, as in the shipped letter."""
     blocks, text = [], body
     signature = meta.get("signature", "")
     mark = f"Archival Signature: {signature}"
     if signature and mark in text[:400]:
         before, after = text.split(mark, 1)
-        if re.match(r"(?:[^.!?]{0,80}?\s)?To: .{1,120}? From: ", after.strip()):
-            return [], body
         if before.strip():
             blocks.append({"kind": "archive-department", "text": before.strip()})
         blocks.append({"kind": "archival-signature", "label": "Archival Signature", "text": mark})
         text = after.strip()
+        if re.match(r"(?:[^.!?]{0,80}?\s)?To: .{1,120}? From: ", text):
+            return blocks, text  # the memo's own date line is not a repeated header
     dateline = re.match(rf"(.{{0,120}}?)\s*\b([A-Z][\w'-]+), (\d{{1,2}})\.? ({MONTHS}) (\d{{4}})\b\s*", text)
     if dateline and _same_day(dateline, meta.get("date", "")) and not re.search(r"[.!?]\s", dateline[1]):
         if dateline[1].strip():

@@ -121,13 +121,17 @@ def source_sentences(root: Path, source_id: str) -> dict:
     file = folder / f"{source_id}.yaml"
     source = validate(yamlfile.load(file, display_path(file, root)), Source)
     where: dict[int, tuple[str, str]] = {}
+    header = []
     for part in source.structure:
         for block in part.blocks:
             name = block.kind + (f" {block.number}" if block.number is not None else "") + \
                 (f": {block.label}" if block.label else "")
+            if block.sentences is None:  # an archival header block: text, not numbered sentences
+                header.append({"part": part.title, "block": block.kind, "text": block.text})
+                continue
             for n in range(block.sentences[0], block.sentences[1] + 1):
                 where[n] = (part.title, name)
-    return {"id": source.id, "title": source.title, "date": source.date,
+    return {"id": source.id, "title": source.title, "date": source.date, "header": header,
             "sentences": [{"n": s.n, "text": s.text, "part": where.get(s.n, ("", ""))[0],
                            "block": where.get(s.n, ("", ""))[1]} for s in source.sentences]}
 
@@ -139,6 +143,11 @@ def human_sentences(data: dict) -> str:
              f"cite 's. 41' or 's. 41-44' in a lesson on this source, '{data['id']} s. 41' in any other lesson"]
     part = block = None
     width = len(str(count))
+    for item in data["header"]:
+        if item["part"] != part:
+            lines.append(f"\n{item['part']} (not numbered, not citable as sentences)")
+        part = item["part"]
+        lines.append(f"  [{item['block']}] {item['text']}")
     for s in data["sentences"]:
         if s["part"] != part and s["part"]:
             lines.append(f"\n{s['part']}")

@@ -31,7 +31,7 @@ questions:
     excerpts: [equal]
     notes:
       answer: That parties are equal.
-      evidence: ["s. 93"]
+      evidence: ["s. 91"]
 glossary: [CCP]
 """
 TENTH = """\

@@ -42,7 +42,7 @@ lessons:
         excerpts: [equal]
         notes:
           answer: "Any reasoned answer."
-          evidence: ["s. 94"]
+          evidence: ["s. 92"]
 """
 ROSTER = "name\nAna Müller\nBo Chen\nCiara O'Neil\n"
 
@@ -285,7 +285,7 @@ ADDED = """\
         type: argument
         difficulty: medium
         prompt: "Added."
-        notes: {answer: "Any.", evidence: ["s. 94"]}
+        notes: {answer: "Any.", evidence: ["s. 92"]}
 """
 
 

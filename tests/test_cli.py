@@ -72,7 +72,7 @@ def test_list_source_prints_the_numbers_a_citation_error_sends_the_teacher_to(cl
     import re
     import yaml
     lesson = mini / "lessons" / "sample.yaml"
-    lesson.write_text(lesson.read_text().replace('evidence: ["s. 93-95"]', 'evidence: ["s. 93-950"]'))
+    lesson.write_text(lesson.read_text().replace('evidence: ["s. 91-93"]', 'evidence: ["s. 91-950"]'))
     code, out, err = cli("check", "--content", mini)
     assert code == 2
     command = re.search(r"'python build\.py (list [a-z0-9-]+)'", err)[1].split()
@@ -81,10 +81,14 @@ def test_list_source_prints_the_numbers_a_citation_error_sends_the_teacher_to(cl
     sentences = yaml.safe_load((mini / "sources" / "kwp-letter-1964.yaml").read_text())["sentences"]
     numbered = re.findall(r"^ +(\d+)  (.+)$", out, flags=re.M)
     assert [(int(n), text) for n, text in numbered] == [(s["n"], s["text"]) for s in sentences]
-    assert "\nLetter\n  [heading]\n   14  " in out and "  [point 2]\n   85  2. One cannot allow" in out
+    assert "Archival header (not numbered" in out and \
+        "  [archival-signature] Archival Signature: SAPMO-BA, Berlin, DY 30, IV A2/20/251\n" in out
+    assert "\nLetter\n  [heading]\n   12  " in out and "  [point 2]\n   83  2. One cannot allow" in out
     code, out, err = cli("list", "kwp-letter-1964", "--json", "--content", mini)
     data = json.loads(out)
-    assert data["sentences"][92] == {"n": 93, "text": "All parties are equal and autonomous.",
+    assert data["header"][0] == {"part": "Archival header", "block": "archive-department",
+                                 "text": "SED Central Committee Department of International Relations"}
+    assert data["sentences"][90] == {"n": 91, "text": "All parties are equal and autonomous.",
                                      "part": "Letter", "block": "point 2"}
     code, out, err = cli("list", "kwp-leter-1964", "--content", mini)
     assert code == 2 and "no source 'kwp-leter-1964' in this folder (did you mean 'kwp-letter-1964'?)" in err

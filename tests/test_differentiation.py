@@ -19,11 +19,11 @@ ADAPTED = """
     adapted:
       changed: ["autonomous: 'free to decide for itself'"]
       sentences:
-        - s: 93
+        - s: 91
           text: "Every party is equal and free to decide for itself."
-        - s: 94
+        - s: 92
           text: "No party leads, and no party is led."
-        - s: 95
+        - s: 93
           text: "No party may give orders to the others."
 """
 EXTRA = """
@@ -32,7 +32,7 @@ organizer:
   model:
     equal:
       claim: "MODEL-CLAIM All parties are equal."
-      evidence: "MODEL-EVIDENCE s. 93-94"
+      evidence: "MODEL-EVIDENCE s. 91-92"
 assessment:
   kind: exit-ticket
   title: "Exit ticket"
@@ -55,7 +55,7 @@ RUBRIC = """
     answer_lines: 6
     notes:
       answer: "A judgement with evidence."
-      evidence: ["s. 93"]
+      evidence: ["s. 91"]
     rubric:
       levels:
         - {score: 4, label: "Strong", descriptor: "RUBRIC-TOP a clear claim with two pieces of evidence."}
@@ -97,7 +97,7 @@ def built(tmp_path_factory):
 
 def test_adapted_class_prints_the_adaptation_labelled_and_not_the_quote(built):
     text = text_of(built / "adapted" / "students" / "sample-student.pdf")
-    assert "Excerpt 1, adapted" in text and "Adapted from s. 93-95" in text
+    assert "Excerpt 1, adapted" in text and "Adapted from s. 91-93" in text
     assert "No party leads, and no party is led." in text
     assert "is no such thing as a leading party" not in text  # the original excerpt is replaced
     assert "not the source's words" in text and "wilsoncenter" in text  # the original's citation
@@ -140,7 +140,7 @@ def test_organizer_blank_for_students_filled_for_teachers(built):
 
 def test_teacher_edition_has_rubrics_assessment_and_adaptation(built):
     text = text_of(built / "plain" / "teacher" / "sample-teacher.pdf")
-    for phrase in ("RUBRIC-TOP", "RUBRIC-LOW", "ASSESS-TOP", "ASSESS-MODEL", "Adapted from s. 93-95",
+    for phrase in ("RUBRIC-TOP", "RUBRIC-LOW", "ASSESS-TOP", "ASSESS-MODEL", "Adapted from s. 91-93",
                    "Flesch-Kincaid grade"):
         assert phrase in text, phrase
     assert text.index("RUBRIC-TOP") < text.index("RUBRIC-LOW")
@@ -186,12 +186,12 @@ def test_check_catches_a_changed_date_and_a_dropped_sentence(tmp_path, cli):
     items = next(e for e in data["excerpts"] if e["id"] == "point-three")["adapted"]["sentences"]
     dated = next(item for item in items if "1964" in item["text"])
     dated["text"] = dated["text"].replace("1964", "1963")
-    items.remove(next(item for item in items if item["s"] == 111))
+    items.remove(next(item for item in items if item["s"] == 109))
     lesson.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     code, _, err = cli("check", "--content", "content")
     assert code == 2
     assert "drops the number '1964'" in err and "adds the number '1963'" in err
-    assert "excerpt 'point-three' leaves out s. 111" in err
+    assert "excerpt 'point-three' leaves out s. 109" in err
     assert re.search(r"four-conditions\.yaml:\d+:\d+: ", err)
 
 

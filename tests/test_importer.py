@@ -54,9 +54,9 @@ def test_original_text_is_recoverable(letter):
 
 def test_structure_of_the_letter(letter):
     parts = {p["id"]: p for p in letter.parts}
-    assert list(parts) == ["cover-note", "letter"]
+    assert list(parts) == ["archival-header", "cover-note", "letter"]
     cover = [b["kind"] for b in parts["cover-note"]["blocks"]]
-    assert cover[:3] == ["letterhead", "field", "heading"]
+    assert cover[:4] == ["heading", "field", "field", "field"]
     assert "salutation" in cover and "closing" in cover
     blocks = parts["letter"]["blocks"]
     kinds = [b["kind"] for b in blocks]
@@ -70,9 +70,9 @@ def test_structure_of_the_letter(letter):
 
 
 def test_sentence_count_is_stable(letter):
-    assert len(letter.sentences) == 136
-    assert letter.sentences[93] == "There is no such thing as a leading party or a party to be led."
-    assert letter.sentences[54].startswith("1. To conduct in advance")
+    assert len(letter.sentences) == 134
+    assert letter.sentences[91] == "There is no such thing as a leading party or a party to be led."
+    assert letter.sentences[52].startswith("1. To conduct in advance")
 
 
 def test_second_document_without_code_changes():
@@ -108,7 +108,7 @@ def test_import_source_cli_writes_reviewable_yaml(cli, tmp_path):
     data = yaml.safe_load((tmp_path / "c" / "sources" / "kwp-letter-1964.yaml").read_text())
     committed = yaml.safe_load((ROOT / "content" / "sources" / "kwp-letter-1964.yaml").read_text())
     assert data == committed
-    assert len(data["sentences"]) == 136 and data["repairs"]
+    assert len(data["sentences"]) == 134 and data["repairs"]
 
 
 @pytest.mark.parametrize("bad", ["../evil", "Bad Id", "a/b"])
@@ -160,11 +160,38 @@ def test_a_header_that_repeats_nothing_stays_text():
     assert parsed.sentences[0].startswith("Ministry of Foreign Affairs Far Eastern Department Today")
 
 
-def test_the_shipped_letter_keeps_its_memo_letterhead_as_numbered_text(letter):
-    # The SED note's letterhead is followed by its own memo form (To:/From:/Date:); lessons quote it.
-    assert "archival-header" not in [p["id"] for p in letter.parts]
-    assert letter.sentences[:2] == ["SED Central Committee Department of International Relations",
-                                    "Archival Signature: SAPMO-BA, Berlin, DY 30, IV A2/20/251"]
+def test_the_shipped_letter_splits_its_archival_header_and_keeps_its_memo_form(letter):
+    header = letter.parts[0]
+    assert header["id"] == "archival-header"
+    assert [(b["kind"], b["text"]) for b in header["blocks"]] == [
+        ("archive-department", "SED Central Committee Department of International Relations"),
+        ("archival-signature", "Archival Signature: SAPMO-BA, Berlin, DY 30, IV A2/20/251"),
+    ]
+    assert all("sentences" not in b for b in header["blocks"])
+    # The memo form that follows (type line, To:, From:, Date:) is the SED note's own text: numbered.
+    assert letter.sentences[:5] == ["SED Internal Message", "To: Comrade Ulbricht",
+                                    "From: Department of International Relations, Dr. Ku/Schr",
+                                    "Date: 11 September 1964", "Dear Comrade Ulbricht!"]
+    assert letter.parts[1]["blocks"][0] == {"kind": "heading", "sentences": [1, 1]}
+
+
+def test_a_memo_form_after_the_signature_stays_text_on_any_document():
+    text = REPORT.read_text("utf-8").replace(
+        "Berlin, 14 May 1965 Report on a Visit to an Agricultural Cooperative ",
+        "Internal Note To: Comrade Lee From: Far Eastern Department Date: 14 May 1965 ")
+    parsed = parse_transcription(text, "report.txt")
+    assert [b["kind"] for b in parsed.parts[0]["blocks"]] == ["archive-department", "archival-signature"]
+    assert parsed.sentences[:4] == ["Internal Note", "To: Comrade Lee", "From: Far Eastern Department",
+                                    "Date: 14 May 1965"]
+
+
+def test_the_shipped_source_file_has_the_header_unnumbered():
+    data = yaml.safe_load((ROOT / "content" / "sources" / "kwp-letter-1964.yaml").read_text())
+    assert data["sentences"][0] == {"n": 1, "text": "SED Internal Message"}
+    texts = [b["text"] for b in data["structure"][0]["blocks"]]
+    assert texts == ["SED Central Committee Department of International Relations",
+                     f"Archival Signature: {data['signature']}"]
+    assert not any(s["text"] in texts for s in data["sentences"])
 
 
 def test_imported_report_validates_as_a_source(cli, tmp_path):

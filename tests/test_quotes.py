@@ -17,22 +17,22 @@ def find(quote):
 
 def test_exact():
     m = find("There is no such thing as a leading party or a party to be led.")
-    assert (m.first_sentence, m.last_sentence) == (94, 94)
+    assert (m.first_sentence, m.last_sentence) == (92, 92)
     assert m.text == "There is no such thing as a leading party or a party to be led."
 
 
 def test_whitespace_and_line_breaks_are_ignored():
-    assert find("There  is no such\n thing as a leading\tparty").first_sentence == 94
+    assert find("There  is no such\n thing as a leading\tparty").first_sentence == 92
 
 
 def test_typographic_quotes_and_dashes():
-    assert find("We are obligated to stay committed to Lenin\u2019s advice").first_sentence == 73
-    assert find("state\u2013to\u2013state relations").first_sentence == 20
+    assert find("We are obligated to stay committed to Lenin\u2019s advice").first_sentence == 71
+    assert find("state\u2013to\u2013state relations").first_sentence == 18
 
 
 def test_elision_spans_sentences():
     m = find("All parties are equal and autonomous. [...] No party has the right to command other parties")
-    assert (m.first_sentence, m.last_sentence) == (93, 95)
+    assert (m.first_sentence, m.last_sentence) == (91, 93)
     assert [s.kind for s in m.segments] == ["text", "elision", "text"]
 
 
@@ -44,14 +44,14 @@ def test_translator_brackets_are_source_text_not_insertions():
 def test_editorial_insertion_may_stand_for_words():
     m = find("[The CPSU] call for decisive standpoints against the Marxist-Leninist parties.")
     assert [s.kind for s in m.segments] == ["insertion", "text"]
-    assert m.first_sentence == 43
+    assert m.first_sentence == 41
 
 
 def test_misquote_names_the_difference_and_the_closest_passage():
     with pytest.raises(QuoteError) as err:
         find("There is no such thing as a ruling party or a party to be led.")
     assert "'ruling' where the source has 'leading'" in err.value.hint
-    assert "s. 94" in err.value.hint
+    assert "s. 92" in err.value.hint
 
 
 def test_ambiguous_quote():
@@ -62,7 +62,7 @@ def test_ambiguous_quote():
 
 def test_span_by_first_and_last_words():
     m = LETTER.find_span("All parties are equal", "place itself at the center.")
-    assert (m.first_sentence, m.last_sentence) == (93, 95)
+    assert (m.first_sentence, m.last_sentence) == (91, 93)
     assert m.text.endswith("place itself at the center.")
 
 
@@ -102,7 +102,7 @@ def test_issue_example_names_the_changed_word_not_a_bracket():
     with pytest.raises(QuoteError) as err:
         find("It cannot serve any useful purpose to solve the issues")
     assert "the quote has 'useful' where the source has 'constructive'" in err.value.hint
-    assert 'closest passage (s. 57): "It cannot serve' in err.value.hint
+    assert 'closest passage (s. 55): "It cannot serve' in err.value.hint
 
 
 def test_change_after_an_elision_and_next_to_a_translator_bracket():
@@ -126,11 +126,11 @@ def test_a_quote_does_not_start_inside_a_word():
 
 
 @pytest.mark.parametrize("quote, said, has, where", [
-    ("We are obligated to stay committed to Lenin\u2019s counsel that it is a sign", "counsel", "advice", "s. 73"),
-    ("through honest and friendly consultations. Unfortunately, however,", "friendly", "comradely", "s. 28"),  # page join
-    ("on state\u2013to\u2013state ties of the socialist countries", "ties", "relations", "s. 20"),  # repaired hyphens
+    ("We are obligated to stay committed to Lenin\u2019s counsel that it is a sign", "counsel", "advice", "s. 71"),
+    ("through honest and friendly consultations. Unfortunately, however,", "friendly", "comradely", "s. 26"),  # page join
+    ("on state\u2013to\u2013state ties of the socialist countries", "ties", "relations", "s. 18"),  # repaired hyphens
     ("Did you not deviate from the principled positions of Marxism-Leninism? Did you not throw away",
-     "away", "overboard", "s. 66"),  # repaired 'Marxism- Leninism'
+     "away", "overboard", "s. 64"),  # repaired 'Marxism- Leninism'
 ])
 def test_misquote_across_typography_page_joins_and_repairs(quote, said, has, where):
     with pytest.raises(QuoteError) as err:

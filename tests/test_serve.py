@@ -197,7 +197,7 @@ def test_class_editor_saves_only_the_changes_and_builds(server, page):
     added_prompt = "Who signed the letter, and on which date?"
     add.locator('[data-field="prompt"]').fill(added_prompt)
     add.locator('[data-field="answer"]').fill("The Central Committee of the KWP, on 28 August 1964.")
-    add.locator('[data-field="evidence"]').fill("s. 1-13")
+    add.locator('[data-field="evidence"]').fill("s. 1-11")
     add.locator("button.add-q").click()
     page.locator("#save").click()
     page.wait_for_function("() => document.querySelector('#save-status').textContent.startsWith('Saved')",
@@ -218,7 +218,7 @@ def test_class_editor_saves_only_the_changes_and_builds(server, page):
         f"+        prompt: {added_prompt}",
         "+        notes:",
         "+          answer: The Central Committee of the KWP, on 28 August 1964.",
-        "+          evidence: [s. 1-13]",
+        "+          evidence: [s. 1-11]",
         "+    reword:",
         f'+      {ids[0]}: "{reworded}"',
     ], "\n".join(diff)
