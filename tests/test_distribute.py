@@ -42,12 +42,9 @@ lessons:
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory) -> tuple[Path, Path]:
-    """Every class that ships in content/, built once (classes only: the lessons/ folder is not distributed)."""
-    out = tmp_path_factory.mktemp("shipped") / "out"
-    kit = load_kit(ROOT / "content")
-    build(ROOT / "content", out, classes=[c.id for c in kit.classes], workers=2)
-    return ROOT / "content", out
+def shipped(shipped) -> tuple[Path, Path]:
+    """Every class that ships in content/, from the session's one build of the shipped kit (conftest)."""
+    return ROOT / "content", shipped
 
 
 @pytest.fixture(scope="module")

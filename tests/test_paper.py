@@ -37,19 +37,28 @@ def kit():
     return load_kit(ROOT / "content")
 
 
-@pytest.fixture(scope="module")
-def measured(kit):
-    """Pages and text of the lesson's student handout under each choice, on A4 and Letter."""
+def _measure(paper: str) -> dict:
+    """Pages and text of the lesson's student handout under each choice, on one paper size."""
+    kit = load_kit(ROOT / "content")
     lesson = next(item for item in kit.lessons if item.id == LESSON)
     renderer, printer = Renderer(content=ROOT / "content"), Printer(ROOT / "content")
     table = {}
     for label, changes in CHOICES:
-        for paper in ("a4", "letter"):
-            html = renderer.html(lesson, replace(Edition(paper=paper), **changes))
-            document, _ = printer.render(html, paper)
-            reader = PdfReader(io.BytesIO(printer.pdf(document, html)))
-            table[label, paper] = (len(reader.pages), "\n".join(p.extract_text() for p in reader.pages))
+        html = renderer.html(lesson, replace(Edition(paper=paper), **changes))
+        document, _ = printer.render(html, paper)
+        reader = PdfReader(io.BytesIO(printer.pdf(document, html)))
+        table[label, paper] = (len(reader.pages), "\n".join(p.extract_text() for p in reader.pages))
     return table
+
+
+@pytest.fixture(scope="module")
+def measured(kit):
+    """Pages and text of the lesson's student handout under each choice, on A4 and Letter (one process each)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return {k: v for part in pool.map(_measure, ("a4", "letter")) for k, v in part.items()}
 
 
 def test_each_choice_prints_less_and_the_leanest_fits_two_duplex_sheets(measured, kit):
