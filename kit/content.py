@@ -8,17 +8,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from . import adapted, organizer, yamlfile
 from .citations import evidence_problems
 from .errors import Collector, KitError, Problem, display_path
 from .files import check_file, check_path, read_bytes, read_image
 from .glyphs import missing_glyphs
 from .lessonplan import planned, timing_problems
-from .models import (Context, ContextMeta, Event, ExcerptSpec, Glossary, GlossaryRef, LessonSpec, LessonTimeline,
-                     Question, Source, Term, Timeline, ID_RE)
+from .models import Context, ContextMeta, Event, Glossary, LessonSpec, Question, Source, Term, Timeline, ID_RE
 from .quotes import QuoteError, Segment, SourceText
+from .partial import Partial, ids, items
 from .markup import IMAGE_TYPES, image_sources, markdown_problems
 from .validate import validate
 
@@ -113,7 +111,7 @@ def load_kit(root: Path) -> Kit:
         else:
             broken.add(spec.id)
     for doc in invalid:  # check what is valid in a lesson with schema errors, so all problems show at once
-        _resolve(_Partial.of(doc), doc, sources, texts, contexts, glossary, timeline, problems, broken)
+        _resolve(Partial.of(doc), doc, sources, texts, contexts, glossary, timeline, problems, broken)
     broken |= {f.stem for f in content_files(root / "lessons", "*.yaml", Collector(), root)} - set(specs)
     from .classes import load_classes  # classes build on resolved lessons
     classes = load_classes(root, {lesson.id: lesson for lesson in lessons}, broken, problems,
@@ -270,10 +268,10 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
                                     _did_you_mean(spec.source, sources, "content/sources/")))
         return None
     source, text = sources[spec.source][0], texts[spec.source]
-    _unique(doc, "excerpts", _ids(spec, "excerpts"), problems)
-    _unique(doc, "questions", _ids(spec, "questions"), problems)
+    _unique(doc, "excerpts", ids(spec, "excerpts"), problems)
+    _unique(doc, "questions", ids(spec, "questions"), problems)
     excerpts = []
-    for i, ex in _items(spec, "excerpts"):
+    for i, ex in items(spec, "excerpts"):
         try:
             match = text.find_quote(ex.quote) if ex.quote is not None else text.find_span(ex.from_, ex.to)
         except QuoteError as err:
@@ -299,11 +297,11 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
             problems.problems.extend(found)
         excerpts.append(Excerpt(ex.id, ex.title, match.text, match.segments, match.first_sentence,
                                 match.last_sentence, ex.glosses, ex.adapted, grade))
-    known = {e for e in _ids(spec, "excerpts") if e is not None}
-    if not isinstance(spec, _Partial):  # positions in the organizer and plan need the whole, valid lesson
+    known = {e for e in ids(spec, "excerpts") if e is not None}
+    if not isinstance(spec, Partial):  # positions in the organizer and plan need the whole, valid lesson
         problems.problems.extend(organizer.check(spec, doc, len(source.sentences)))
         problems.problems.extend(timing_problems(spec, doc))
-    for i, q in _items(spec, "questions"):
+    for i, q in items(spec, "questions"):
         for j, ref in enumerate(q.excerpts):
             if ref not in known:
                 problems.append(doc.problem(("questions", i, "excerpts", j), f"question '{q.id}' refers to "
@@ -311,7 +309,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
         problems.problems.extend(evidence_problems(doc, ("questions", i, "notes", "evidence"), q.notes.evidence,
                                                    source, {k: v for k, (v, _) in sources.items()}))
     readings = []
-    for i, cid in _items(spec, "context"):
+    for i, cid in items(spec, "context"):
         if cid in contexts:
             readings.append(contexts[cid])
         elif cid not in broken:  # a reading that failed to load is reported already
@@ -319,7 +317,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
                                         _did_you_mean(cid, contexts, "content/context/")))
     shared = {t.term.casefold(): t for t in glossary.terms}
     terms = []
-    for i, ref in _items(spec, "glossary"):
+    for i, ref in items(spec, "glossary"):
         if ref.definition:
             terms.append(Term(term=ref.term, definition=ref.definition, original=ref.original, lang=ref.lang))
         elif ref.term.casefold() in shared:
@@ -335,7 +333,7 @@ def _resolve(spec: LessonSpec, doc, sources, texts, contexts, glossary, timeline
         hi = _date_key(tl.to, upper=True) if tl.to else (9999, 12, 31)
         events += [e for e in timeline.events if lo <= _date_key(e.date) <= hi]
     events.sort(key=lambda e: _date_key(e.date))
-    if len(problems.problems) > before or isinstance(spec, _Partial):
+    if len(problems.problems) > before or isinstance(spec, Partial):
         return None
     terms.sort(key=lambda t: t.term.casefold())
     return Lesson(spec, doc.path, source, tuple(excerpts), tuple(readings), tuple(terms), tuple(events),
@@ -378,64 +376,6 @@ def _misquote(doc, loc: tuple, ex, err: QuoteError, own, texts: dict) -> Problem
                            f"the lesson's source '{source}'",
                            f"set 'source: {other}' in this lesson, or quote '{source}'")
     return doc.problem(loc, f"excerpt '{ex.id}': {err.message}", err.hint)
-
-
-@dataclass(frozen=True)
-class _Partial:
-    """The pieces of a lesson file with schema errors that are valid on their own, at their positions."""
-
-    source: str | None
-    excerpts: tuple[ExcerptSpec, ...]
-    questions: tuple[Question, ...]
-    context: tuple[str, ...]
-    glossary: tuple[GlossaryRef, ...]
-    timeline: LessonTimeline
-    positions: dict[str, list[int]]
-    ids: dict[str, list[str | None]]
-    adapted_grade: float = 8
-
-    @classmethod
-    def of(cls, doc) -> "_Partial":
-        data = doc.data
-        items, positions, ids = {}, {}, {}
-        for key, model in (("excerpts", ExcerptSpec), ("questions", Question), ("glossary", GlossaryRef),
-                           ("context", None)):
-            raw = data.get(key) if isinstance(data.get(key), list) else []
-            valid = [(i, _valid(model, value)) for i, value in enumerate(raw)]
-            items[key] = tuple(v for _, v in valid if v is not None)
-            positions[key] = [i for i, v in valid if v is not None]
-            ids[key] = [v.get("id") if isinstance(v, dict) and isinstance(v.get("id"), str) else None for v in raw]
-        source = data.get("source")
-        return cls(_valid(None, source), items["excerpts"], items["questions"], items["context"],
-                   items["glossary"], _valid(LessonTimeline, data.get("timeline", {})) or LessonTimeline(),
-                   positions, ids, _grade(data.get("adapted_grade")))
-
-
-def _grade(value) -> float:
-    """A lesson's adapted_grade as written, or the default when it is not a usable number."""
-    default = LessonSpec.model_fields["adapted_grade"].default
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 16 else default
-
-
-def _valid(model, value):
-    """`value` as a `model` (an id when no model), or None."""
-    if model is None:
-        return value if isinstance(value, str) and ID_RE.fullmatch(value) and len(value) <= 64 else None
-    try:
-        return model.model_validate(value)
-    except (ValidationError, ValueError, TypeError):
-        return None
-
-
-def _items(spec, key: str) -> list[tuple[int, object]]:
-    """(position in the file, item) for each usable item of a lesson's list."""
-    items = getattr(spec, key)
-    return list(zip(spec.positions[key], items)) if isinstance(spec, _Partial) else list(enumerate(items))
-
-
-def _ids(spec, key: str) -> list[str | None]:
-    """The ids written in a lesson's list, valid item or not, by position."""
-    return spec.ids[key] if isinstance(spec, _Partial) else [item.id for item in getattr(spec, key)]
 
 
 def _unique(doc, key: str, ids: list[str | None], problems: Collector) -> None:

@@ -155,12 +155,12 @@ class _Diagnosis:
         changes = [op for op in part.ops if op[0] != "equal"]
         if not changes:
             return ""
-        tag, i1, i2, j1, j2 = changes[0]
+        _, i1, i2, j1, j2 = changes[0]
         for op in part.ops[part.ops.index(changes[0]) + 1:]:  # a swap is one change, not two
             if op[0] == "equal" and op[2] - op[1] > 1:
                 break
             if op[0] != "equal":
-                tag, i2, j2 = "replace", op[2], op[4]
+                i2, j2 = op[2], op[4]
         said = _slice(part.text, part.words, i1, i2)
         has = self.source.passage(j1, j2 - 1) if j2 > j1 else ""
         if has and said:
