@@ -34,45 +34,6 @@ def find_name_label(document) -> tuple[float, float, float] | None:
     return found[0] if found else None
 
 
-def page_of_class(document, name: str) -> int | None:
-    """The index of the first page holding an element of class `name`."""
-    def holds(box) -> bool:
-        element = getattr(box, "element", None)
-        if element is not None and name in (element.get("class") or "").split():
-            return True
-        return any(holds(child) for child in getattr(box, "children", ()))
-
-    return next((i for i, page in enumerate(document.pages) if holds(page._page_box)), None)
-
-
-def running_strings(html: str) -> tuple[str, str]:
-    """The handout's running head texts: its title (masthead h1) and the source's short title."""
-    from weasyprint import HTML
-
-    root = HTML(string=html).etree_element
-
-    def text(path: str) -> str:
-        found = root.find(path)
-        return " ".join("".join(found.itertext()).split()) if found is not None else ""
-    return (text(".//{*}header[@class='masthead']/{*}h1"),
-            text(".//{*}section[@class='source']/{*}p[@class='about']/{*}em"))
-
-
-def css_string(text: str) -> str:
-    """`text` as a quoted CSS string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
-
-
-def questions_part(html: str) -> str | None:
-    """The document with only its questions (and whatever follows them) in the body."""
-    body = html.find("<body")
-    opened = html.find(">", body) + 1
-    start = html.find('<section class="questions">')
-    if body < 0 or start < 0:
-        return None
-    return html[:opened] + "\n" + html[start:]
-
-
 def overlay_html(names: list[str], places: list[tuple[float, float]], paper: str, large: bool) -> str:
     """For each handout's name-line position, one page per student holding only the name."""
     import html as escape

@@ -195,7 +195,9 @@ def _recycle_if_grown() -> None:
     global _WORKER
     if resident_mb() > MEMORY_LIMIT_MB:
         import gc
-        _SHARED.clear()
+
+        from . import shuffled
+        shuffled.forget()
         gc.unfreeze()
         folders = (_WORKER.content, _WORKER.templates)
         _WORKER = None
@@ -243,127 +245,13 @@ def render_group(shared_html: str | None, items: list, paper: str, large: bool, 
 
 
 def _render_one(shared_html, html, target, index, paper, large, classmates):
+    from . import shuffled
+
     if shared_html is None or (index < 0 and html != shared_html):
         return render_to(html, paper, large, target)
     if index < 0:
-        return _shared_to(html, paper, large, target, classmates)
-    return render_copy_to(shared_html, html, paper, large, target, classmates, index)
-
-
-def _shared_to(html: str, paper: str, large: bool, target: str, classmates: tuple):
-    """Print a shuffled class's handout from the layout its copies share."""
-    from .write import atomic_write
-
-    shared = _shared_pages(html, paper, large, classmates)
-    data = _WORKER.pdf(shared.document, html)
-    atomic_write(Path(target), data)
-    return shared.total, hashlib.sha256(data).hexdigest(), shared.warnings, shared.label
-
-
-def render_copy_to(shared_html: str, html: str, paper: str, large: bool, target: str, students: tuple, index: int):
-    """Print one shuffled copy: the class handout's pages before the questions (laid out once per
-    worker), the student's name stamped on them, and only the student's question pages laid out here."""
-    from .copies import TaggedPack, questions_part
-    from .write import atomic_write
-
-    shared = _shared_pages(shared_html, paper, large, students)
-    part_html = questions_part(html) if shared.before else None
-    if part_html is None:  # a template without a name line or questions section: print it whole
-        return render_to(html, paper, large, target)
-    guess = shared.total  # "of N" in the footers; the footer text does not move a page break
-    document, warnings = _WORKER.render(part_html, paper, large, extra=shared.css(guess))
-    total = shared.before + len(document.pages)
-    if total != guess and not _retotal(document, guess, total):
-        document, warnings = _WORKER.render(part_html, paper, large, extra=shared.css(total))
-    pack = TaggedPack()
-    pack.add(shared.pdf(total), "", stamp=shared.names.pages[index].as_form_xobject())
-    pack.add(_WORKER.pdf(document, part_html + shared.css(total)), "")
-    data = pack.write(shared.strings[0], nested=False)
-    atomic_write(Path(target), data)
-    return total, hashlib.sha256(data).hexdigest(), warnings, shared.label
-
-
-def _retotal(document, old: int, new: int) -> bool:
-    """Change "of OLD" to "of NEW" in the laid-out page footers, when both are as wide (tabular digits)."""
-    if len(str(old)) != len(str(new)):
-        return False
-    from weasyprint.formatting_structure import boxes
-
-    def texts(box):
-        if isinstance(box, boxes.TextBox):
-            yield box
-        for child in getattr(box, "children", ()):
-            yield from texts(child)
-
-    for page in document.pages:
-        for margin in page._page_box.children:
-            if isinstance(margin, boxes.MarginBox):
-                for text in texts(margin):
-                    if text.text.endswith(f" of {old}"):
-                        text.text = text.text[:-len(str(old))] + str(new)
-                        text.pango_layout.text = text.text  # drawing shapes the layout's text again
-    return True
-
-
-class _Shared:
-    """A class handout's pages before its questions, laid out once; what its copies' question pages need."""
-
-    def __init__(self, html: str, paper: str, large: bool, students: tuple):
-        import io
-
-        import pikepdf
-
-        from .copies import find_name_label, overlay_html, page_of_class, running_strings
-
-        self.html, self.paper, self.large = html, paper, large
-        self.document, self.warnings = _WORKER.render(html, paper, large)
-        start, self.label = page_of_class(self.document, "questions"), find_name_label(self.document)
-        self.before = start if start and self.label else 0
-        self.total = len(self.document.pages)
-        self.strings = running_strings(html)
-        self._pdfs: dict[int, bytes] = {}
-        if self.before:  # one page per student holding only the name, stamped onto page 1 of each copy
-            names, _ = _WORKER.render(overlay_html(list(students), [self.label], paper, large), paper, bare=True)
-            self.names = pikepdf.open(io.BytesIO(names.write_pdf()))
-
-    def pdf(self, total: int) -> bytes:
-        """The shared pages as a tagged PDF whose footers count `total` pages."""
-        if total not in self._pdfs:
-            document = self.document
-            if total != self.total:  # footers only: the pages break as before
-                document, _ = _WORKER.render(self.html, self.paper, self.large, extra=self.css(total, first=False))
-            seed = f"{self.html}\0{total}"
-            self._pdfs[total] = _WORKER.pdf(document.copy(document.pages[:self.before]), seed)
-        return self._pdfs[total]
-
-    def css(self, total: int, first: bool = True) -> str:
-        """Page numbers (and, for the question pages, running heads) as in the whole handout."""
-        from .copies import css_string
-
-        count = f'@bottom-right {{ content: "Page " counter(page) " of {total}"; }}'
-        if not first:
-            return f"@page {{ {count} }}"
-        title, source = (css_string(s) for s in self.strings)
-        margins = f"@top-left {{ content: {title}; }} @bottom-left {{ content: {source}; }} {count}"
-        return (f"@page {{ {margins} }} @page :first {{ counter-set: page {self.before + 1}; {margins} }}"
-                " body.split .questions { break-before: auto; }")
-
-
-_SHARED: dict[tuple, _Shared] = {}
-
-
-def _shared_pages(html: str, paper: str, large: bool, students: tuple) -> _Shared:
-    key = (hashlib.sha256(html.encode()).hexdigest(), paper, large, students)
-    if key not in _SHARED:
-        import gc
-        if len(_SHARED) >= 2:  # a worker moves on from class to class: keep only the latest
-            _SHARED.pop(next(iter(_SHARED)))
-            gc.unfreeze()
-        _SHARED[key] = _Shared(html, paper, large, students)
-        # The shared layout lives on through every copy: keep the collector from scanning it again and again.
-        gc.collect()
-        gc.freeze()
-    return _SHARED[key]
+        return shuffled.handout_to(html, paper, large, target, classmates)
+    return shuffled.copy_to(shared_html, html, paper, large, target, classmates, index)
 
 
 def printer() -> Printer:

@@ -71,7 +71,7 @@ def class_jobs(cls: ClassPlan) -> list[Job]:
                                      glossary="all", answers="lines", split=False), "teacher", cls.id,
                             keep_html=False))
         # Without a shuffle every named copy is the class handout with a name stamped on it
-        # (kit/copies.py); a shuffled copy lays out only its question pages (kit/pdf.py render_copy_to).
+        # (kit/copies.py); a shuffled copy lays out only its question pages (kit/shuffled.py).
         orders = dict(item.orders)
         for index, name in enumerate(cls.students if p.shuffle else (), start=1):
             questions = tuple(lesson.questions[n - 1] for n in orders[name])

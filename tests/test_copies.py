@@ -83,3 +83,70 @@ def test_shuffled_copies_are_byte_identical_in_any_process(shuffled, tmp_path):
     for file in first:
         again = tmp_path / "again" / file.relative_to(shuffled / "out")
         assert again.read_bytes() == file.read_bytes(), file
+
+
+def _pixels(path, first: int = 0) -> list[bytes]:
+    """Each page from `first` on, rendered at 50 dpi."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return [document[i].render(scale=50 / 72).to_pil().tobytes() for i in range(first, len(document))]
+    finally:
+        document.close()
+
+
+def _full(content, job, target) -> None:
+    from kit import pdf
+
+    if pdf.printer() is None:
+        pdf.init_worker(str(content), str(ROOT / "templates"))
+    html = Renderer(content=content).html(job.lesson, job.edition)
+    pdf.render_to(html, job.edition.paper, job.edition.large_print, str(target))
+
+
+def test_a_shuffled_copy_looks_exactly_like_a_full_render(shuffled, shipped, tmp_path):
+    # The question pages are the handout's laid-out questions moved into place: every pixel of every
+    # page after the first must match a full render (letter and large print here, A4 in the seminar).
+    cases = [(shuffled / "content", shuffled / "out", "tenth", name) for name in NAMES]
+    seminar = [j for j in plan(load_kit(ROOT / "content"), classes=["seminar"]) if j.student]
+    cases += [(ROOT / "content", shipped, "seminar", j.student) for j in (seminar[0], seminar[-1])]
+    for content, out, cls, name in cases:
+        job = next(j for j in plan(load_kit(content), classes=[cls]) if j.student == name)
+        _full(content, job, tmp_path / "full.pdf")
+        cheap, whole = _pixels(out / job.path, 1), _pixels(tmp_path / "full.pdf", 1)
+        assert len(cheap) == len(whole) > 0 and cheap == whole, (cls, name)
+
+
+def test_copies_lay_out_only_what_differs(shuffled, tmp_path, monkeypatch):
+    # The light path: one layout with the questions as empty blocks. A question whose text differs
+    # from the handout's is laid out for real, and the copy still equals a full render.
+    from kit import pdf, shuffled as shuffling
+
+    content = shuffled / "content"
+    jobs = [j for j in plan(load_kit(content), classes=["tenth"]) if j.student]
+    renderer = Renderer(content=content)
+    if pdf.printer() is None:
+        pdf.init_worker(str(content), str(ROOT / "templates"))
+    shared_html = renderer.html(jobs[0].lesson, jobs[0].shared)
+    e = jobs[0].edition
+    shared = shuffling.Shared(shared_html, e.paper, e.large_print, jobs[0].classmates)
+    assert shared.before and len(shared.questions) == 2
+    html = renderer.html(jobs[1].lesson, jobs[1].edition)
+    part = shuffling.questions_part(html)
+    light, fills = shared.light(part)
+    assert len(fills) == 2 and "In your own words" not in light and "An added question" not in light
+
+    changed = html.replace("An added question for this class only.", "An added question, reworded for this copy.")
+    light, fills = shared.light(shuffling.questions_part(changed))
+    assert len(fills) == 1 and "reworded for this copy" in light
+    layouts = []
+    render = pdf.Printer.render
+    monkeypatch.setattr(pdf.Printer, "render", lambda self, *a, **k: layouts.append(a[0]) or render(self, *a, **k))
+    document, _, total = shared.questions_pages(shuffling.questions_part(changed))
+    assert len(layouts) <= 2 and "reworded" in layouts[0]  # the light layout (and maybe one of blank pages)
+    target = tmp_path / "copy.pdf"
+    target.write_bytes(pdf.printer().pdf(document, "x"))
+    (tmp_path / "full.html").write_text(changed)
+    pdf.render_to(changed, e.paper, e.large_print, str(tmp_path / "full.pdf"))
+    assert _pixels(target) == _pixels(tmp_path / "full.pdf", shared.before)
