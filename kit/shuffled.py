@@ -90,11 +90,11 @@ def _key(attrs: str, body: str) -> tuple[str, str] | None:
     return found[1], NUMBER.sub('<span class="qnum"></span>', body)
 
 
-def _movable(box) -> bool:
-    """Whether a laid-out question can be moved: nothing inside it has a background, bookmark, link,
-    anchor, form field, transform or running string (WeasyPrint places those at layout time), and its
-    number sits in a box of its own width, so another number cannot move its words."""
-    numbers = 0
+def _number(box):
+    """The text box of a laid-out question's number, if it is movable: nothing inside it has a
+    background, bookmark, link, anchor, form field, transform or running string (WeasyPrint places
+    those at layout time) and it has one number."""
+    numbers = []
     for inner in _walk(box):
         if inner is box:
             continue
@@ -102,14 +102,20 @@ def _movable(box) -> bool:
         if (inner.background is not None or style["bookmark_level"] != "none" or style["anchor"]
                 or style["string_set"] != "none" or style["transform"] or getattr(inner, "link", None)
                 or inner.is_input() or inner.is_form()):
-            return False
+            return None
         if isinstance(inner, boxes.TextBox) and "qnum" in _classes(inner):
-            numbers += 1
-            holder = inner
-    if numbers != 1:
-        return False
-    return any("qnum" in _classes(b) and b is not holder and b.style["width"] != "auto"
-               and isinstance(b, (boxes.InlineBlockBox, boxes.BlockBox)) for b in _walk(box))
+            numbers.append(inner)
+    return numbers[0] if len(numbers) == 1 else None
+
+
+def _questions_in(document, first: int = 0) -> dict[str, list]:
+    """Each question's laid-out boxes (more than one when it is split across pages)."""
+    found: dict[str, list] = {}
+    for page in document.pages[first:]:
+        for box in _walk(page._page_box):
+            if isinstance(box, boxes.BlockBox) and "question" in _classes(box) and box.element_tag == "section":
+                found.setdefault(box.element.get("data-question"), []).append(box)
+    return found
 
 
 def _clone(box):
@@ -141,25 +147,52 @@ class Shared:
         self.strings = running_strings(html)
         self._pdfs: dict[int, bytes] = {}
         self._blanks: dict[int, list] = {}
-        self.questions = self._questions() if self.before else {}
+        self.versions: dict[tuple[str, str], dict[float, object]] = {}  # (id, text) -> number width -> box
+        self.widths: dict[str, float] = {}  # number text -> its width
+        if self.before:
+            self._questions()
         if self.before:  # one page per student holding only the name, stamped onto page 1 of each copy
             names, _ = worker.render(overlay_html(list(students), [self.label], paper, large), paper, bare=True)
             self.names = pikepdf.open(io.BytesIO(names.write_pdf()))
 
-    def _questions(self) -> dict[tuple[str, str], object]:
-        """(id, text without number) -> the laid-out question box, for questions on one page only."""
-        keys = {}
+    def _questions(self) -> None:
+        """Each question laid out with a number of every width the copies print (a number as wide
+        as another leaves the words after it where they were), for questions on one page only."""
+        keys, numbers = {}, {}
         for match in QUESTION.finditer(self.html):
             key = _key(match["attrs"], match["body"])
             if key is not None:
                 keys[key[0]] = key
-        found: dict[str, list] = {}
-        for page in self.document.pages[self.before:]:
-            for box in _walk(page._page_box):
-                if isinstance(box, boxes.BlockBox) and "question" in _classes(box) and box.element_tag == "section":
-                    found.setdefault(box.element.get("data-question"), []).append(box)
-        return {keys[qid]: boxes_[0] for qid, boxes_ in found.items()
-                if qid in keys and len(boxes_) == 1 and _movable(boxes_[0])}
+                numbers[key[0]] = NUMBER.search(match["body"])["text"]
+        self._collect(_questions_in(self.document, self.before), keys)
+        self.widths = {numbers[qid]: number.width for (qid, _), versions in self.versions.items()
+                       for number in [_number(next(iter(versions.values())))]}
+        texts = {}  # a number text of each width
+        for text, width in self.widths.items():
+            texts.setdefault(width, text)
+        for _ in range(len(texts) - 1):  # lay out the questions again, each with a number of a width it lacks
+            wanted = {key[0]: next((t for w, t in texts.items() if w not in self.versions.get(key, {})), None)
+                      for key in keys.values()}
+            wanted = {qid: text for qid, text in wanted.items() if text is not None and keys[qid] in self.versions}
+            if not wanted:
+                break
+
+            def renumber(match):
+                qid = (_key(match["attrs"], match["body"]) or ("",))[0]
+                if qid not in wanted:
+                    return match[0]
+                return match[0].replace(NUMBER.search(match["body"])[0], f'<span class="qnum">{wanted[qid]}</span>')
+
+            part = QUESTION.sub(renumber, questions_part(self.html))
+            document, _ = pdf.printer().render(part, self.paper, self.large, extra=self.css(self.total))
+            self._collect(_questions_in(document), keys)
+
+    def _collect(self, found: dict, keys: dict) -> None:
+        """Keep each movable question's box by the width of its number."""
+        for qid, laid in found.items():
+            number = _number(laid[0]) if qid in keys and len(laid) == 1 else None
+            if number is not None:
+                self.versions.setdefault(keys[qid], {}).setdefault(number.width, laid[0])
 
     def pdf(self, total: int) -> bytes:
         """The shared pages as a tagged PDF whose footers count `total` pages."""
@@ -190,10 +223,11 @@ class Shared:
 
         def hollow(match):
             key = _key(match["attrs"], match["body"])
-            box = self.questions.get(key)
+            number = NUMBER.search(match["body"])["text"] if key else ""
+            box = self.versions.get(key, {}).get(self.widths.get(number))
             if box is None:
                 return match[0]
-            fills[key[0]] = (box, NUMBER.search(match["body"])["text"])
+            fills[key[0]] = (box, number)
             return f'<section class="question"{match["attrs"]} style="height: {box.height!r}px"></section>'
 
         return QUESTION.sub(hollow, part), fills

@@ -131,7 +131,7 @@ def test_copies_lay_out_only_what_differs(shuffled, tmp_path, monkeypatch):
     shared_html = renderer.html(jobs[0].lesson, jobs[0].shared)
     e = jobs[0].edition
     shared = shuffling.Shared(shared_html, e.paper, e.large_print, jobs[0].classmates)
-    assert shared.before and len(shared.questions) == 2
+    assert shared.before and len(shared.versions) == 2
     html = renderer.html(jobs[1].lesson, jobs[1].edition)
     part = shuffling.questions_part(html)
     light, fills = shared.light(part)
