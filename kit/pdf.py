@@ -16,6 +16,7 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
 
 from PIL import Image  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
+from weasyprint.formatting_structure.boxes import LineBox  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
@@ -153,6 +154,8 @@ def _trim_line_numbers(box, quote=None) -> None:
             return
         bottom = quote.position_y + quote.margin_height() - quote.margin_bottom - quote.padding_bottom
         box.children = [c for c in box.children if c.position_y + c.height <= bottom + 1]
+        return
+    if isinstance(box, LineBox):  # quotes and their line numbers are blocks: no need to walk the text
         return
     for child in getattr(box, "children", ()):
         _trim_line_numbers(child, quote)

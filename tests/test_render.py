@@ -11,7 +11,7 @@ from kit.content import load_kit
 from kit.pdf import Printer
 from kit.render import Edition, Renderer
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
 from .golden import GOLDEN, golden_pages
 
 
@@ -203,3 +203,49 @@ def test_timeline_rows_never_overlap_whatever_the_label_length(large):
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(printer.pdf(document, html))).pages).split())
     for event in events:  # the PDF holds every label whole
         assert date_range(event.date, event.end) in text
+
+
+def test_line_numbers_stop_where_each_quote_ends():
+    # The template prints more line numbers than an excerpt has lines; kit drops the ones below the
+    # quote's last line (WeasyPrint does not clip them), on every page a long quote runs over.
+    from kit.pdf import _trim_line_numbers
+
+    kit = load_kit(ROOT / "content")
+    lesson = next(item for item in kit.lessons if item.id == "four-conditions")
+    html = Renderer(content=ROOT / "content").html(lesson, Edition(large_print=True))
+    printer = Printer(ROOT / "content")
+    document, _ = printer.render(html, large=True)
+    quotes = []
+
+    def walk(box, quote=None):
+        classes = (box.element.get("class") or "").split() if getattr(box, "element", None) is not None else []
+        if "quote" in classes:
+            quote = box
+        if "linenos" in classes:
+            quotes.append((quote, box))
+        for child in getattr(box, "children", ()):
+            walk(child, quote)
+
+    for page in document.pages:
+        walk(page._page_box)
+    assert len(quotes) >= 4
+    for quote, numbers in quotes:
+        if quote is None:  # a piece pushed onto a page without its quote keeps no numbers
+            assert not numbers.children
+            continue
+        bottom = quote.position_y + quote.margin_height() - quote.margin_bottom - quote.padding_bottom
+        assert numbers.children and all(n.position_y + n.height <= bottom + 1 for n in numbers.children)
+        assert len(numbers.children) >= (bottom - quote.position_y) // numbers.children[0].height - 1
+    # Without the trimming, numbers run past the quote's end: the test can fail.
+    import kit.pdf as module
+    original, module._trim_line_numbers = module._trim_line_numbers, lambda box, quote=None: None
+    try:
+        document, _ = printer.render(html, large=True)
+    finally:
+        module._trim_line_numbers = original
+    quotes.clear()
+    for page in document.pages:
+        walk(page._page_box)
+    untrimmed = [q for q, numbers in quotes
+                 if q is not None and numbers.children[-1].position_y > q.position_y + q.margin_height()]
+    assert untrimmed and _trim_line_numbers is original
