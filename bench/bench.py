@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +45,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from kit import TEMPLATES
 from kit.content import load_kit
+from kit.pdf import page_css
 from kit.plan import plan
 from kit.render import Renderer
 content = Path(sys.argv[1])
@@ -60,9 +60,8 @@ cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 count = 0
 for job, html in pages:
     key = (job.edition.paper, job.edition.large_print)
-    if key not in sheets:
-        extra = "@page { size: %s; }" % ("letter" if key[0] == "letter" else "A4")
-        sheets[key] = base + [CSS(string=extra, font_config=fonts)]
+    if key not in sheets:  # the same paper size and large-print sheet as kit's printer
+        sheets[key] = base + [CSS(string=page_css(*key), font_config=fonts)]
     document = HTML(string=html, base_url=str(TEMPLATES) + "/").render(stylesheets=sheets[key], font_config=fonts,
                                                                         pdf_tags=True)
     count += len(document.pages)

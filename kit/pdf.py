@@ -30,6 +30,15 @@ PAPER = {"a4": "A4", "letter": "letter"}
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
+LARGE_PRINT = ("html { font-size: 16pt; line-height: 1.5; } .quote p, .quote .linenos { line-height: 24pt; }"
+               " .quote .linenos span { height: 24pt; }")
+
+
+def page_css(paper: str, large: bool) -> str:
+    """The small per-edition stylesheet: paper size, and large print."""
+    return f"@page {{ size: {PAPER[paper]}; }}" + (" " + LARGE_PRINT if large else "")
+
+
 class SafeFetcher(URLFetcher):
     """Serves data: URIs and files under the allowed folders; refuses everything else."""
 
@@ -109,10 +118,7 @@ class Printer:
     def sheets(self, paper: str, large: bool) -> list[CSS]:
         key = (paper, large)
         if key not in self._sheets:
-            extra = f"@page {{ size: {PAPER[paper]}; }}"
-            if large:
-                extra += " html { font-size: 16pt; line-height: 1.5; } .quote p, .quote .linenos { line-height: 24pt; }" \
-                         " .quote .linenos span { height: 24pt; }"
+            extra = page_css(paper, large)
             self._sheets[key] = self.base + [CSS(string=extra, font_config=self.fonts)]
         return self._sheets[key]
 

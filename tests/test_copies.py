@@ -150,3 +150,28 @@ def test_copies_lay_out_only_what_differs(shuffled, tmp_path, monkeypatch):
     (tmp_path / "full.html").write_text(changed)
     pdf.render_to(changed, e.paper, e.large_print, str(tmp_path / "full.pdf"))
     assert _pixels(target) == _pixels(tmp_path / "full.pdf", shared.before)
+
+
+def _structure(path) -> list[str]:
+    """The structure tree's element types in reading order, without the parts a pack wraps them in."""
+    def walk(element):
+        kind = str(element.get("/S", ""))
+        kids = element.get("/K")
+        kids = [] if kids is None else (list(kids) if isinstance(kids, pikepdf.Array) else [kids])
+        inner = [t for kid in kids if isinstance(kid, pikepdf.Dictionary) and "/S" in kid for t in walk(kid)]
+        return inner if kind in ("/Document", "/Part") else [kind, *inner]
+
+    with pikepdf.open(path) as pdf:
+        return walk(pdf.Root.StructTreeRoot.K[0] if isinstance(pdf.Root.StructTreeRoot.K, pikepdf.Array)
+                    else pdf.Root.StructTreeRoot.K)
+
+
+def test_a_shuffled_copy_has_the_tag_tree_of_a_full_render(shuffled, shipped, tmp_path):
+    # The stamped name is an artifact (not in the tree); a full render types it in: leave it out there.
+    from dataclasses import replace
+
+    seminar = next(j for j in plan(load_kit(ROOT / "content"), classes=["seminar"]) if j.student)
+    _full(ROOT / "content", replace(seminar, edition=replace(seminar.edition, student="")), tmp_path / "full.pdf")
+    tree = _structure(shipped / seminar.path)
+    assert len(tree) > 200 and tree.count("/P") > 20
+    assert tree == _structure(tmp_path / "full.pdf")
