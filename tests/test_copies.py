@@ -118,6 +118,25 @@ def test_a_shuffled_copy_looks_exactly_like_a_full_render(shuffled, shipped, tmp
         assert len(cheap) == len(whole) > 0 and cheap == whole, (cls, name)
 
 
+def test_a_shuffled_copy_without_answer_lines_looks_exactly_like_a_full_render(tmp_path):
+    # A4, normal print, no ruled lines (the questions sit close together, the exit ticket follows them).
+    from .test_classes import PROFILE, ROSTER
+
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "mini", content)
+    (content / "classes").mkdir()
+    profile = PROFILE.format(shuffle="true").replace("paper: letter", "paper: a4").replace(
+        "large_print: true", "large_print: false").replace("answer_space: 1.5", "answer_space: none")
+    (content / "classes" / "tenth.yaml").write_text(profile)
+    (content / "classes" / "tenth.csv").write_text(ROSTER)
+    build(content, tmp_path / "out", workers=1)
+    for job in [j for j in plan(load_kit(content), classes=["tenth"]) if j.student]:
+        assert job.edition.answers == "none" and job.edition.paper == "a4"
+        _full(content, job, tmp_path / "full.pdf")
+        cheap, whole = _pixels(tmp_path / "out" / job.path, 1), _pixels(tmp_path / "full.pdf", 1)
+        assert len(cheap) == len(whole) > 0 and cheap == whole, job.student
+
+
 def test_copies_lay_out_only_what_differs(shuffled, tmp_path, monkeypatch):
     # The light path: one layout with the questions as empty blocks. A question whose text differs
     # from the handout's is laid out for real, and the copy still equals a full render.
