@@ -16,7 +16,7 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
 
 from PIL import Image  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
-from weasyprint.formatting_structure.boxes import LineBox  # noqa: E402
+from weasyprint.formatting_structure.boxes import LineBox, MarginBox  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
@@ -136,6 +136,7 @@ class Printer:
                 stylesheets=sheets, font_config=self.fonts, pdf_tags=True)
         for page in document.pages:
             _trim_line_numbers(page._page_box)
+            _lift_line_numbers(page._page_box)
         return document, list(warnings)
 
     def pdf(self, document, html: str) -> bytes:
@@ -165,6 +166,43 @@ def _trim_line_numbers(box, quote=None) -> None:
         return
     for child in getattr(box, "children", ()):
         _trim_line_numbers(child, quote)
+
+
+LIFTED = "@kit-line-numbers"  # the at-keyword of the margin boxes holding lifted line numbers
+
+
+def _lift_line_numbers(page) -> None:
+    """Move the quotes' margin line numbers out of the reading order: drawn where they were, but
+    held like a running head, so a screen reader does not read "5 10 15" before each excerpt."""
+    lifted = []
+
+    def walk(box):
+        children = getattr(box, "children", None)
+        if not children or isinstance(box, LineBox):
+            return
+        kept = []
+        for child in children:
+            inner = getattr(child, "_box", child)  # an absolutely positioned box sits in a placeholder
+            element = getattr(inner, "element", None)
+            if element is not None and inner.element_tag == "div" and "linenos" in (element.get("class") or "").split():
+                lifted.append(inner)
+            else:
+                kept.append(child)
+                walk(child)
+        if len(kept) != len(children):
+            box.children = kept
+
+    walk(page)
+    if lifted:
+        page.children = (*page.children, *(_held(box) for box in lifted))
+
+
+def _held(box) -> MarginBox:
+    """The box as a margin box (WeasyPrint leaves those out of the tag tree's reading order)."""
+    holder = MarginBox.__new__(MarginBox)
+    holder.__dict__.update(box.__dict__)
+    holder.at_keyword = LIFTED
+    return holder
 
 
 _WORKER: Printer | None = None

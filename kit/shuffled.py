@@ -256,7 +256,8 @@ class Shared:
         """Give each page the margin boxes (running heads, "Page x of y") of the same page of a blank
         document; False if the light layout made margin boxes of its own or its pages differ in kind."""
         pages = [page._page_box for page in document.pages]
-        if any(isinstance(child, boxes.MarginBox) for page in pages for child in page.children):
+        if any(isinstance(child, boxes.MarginBox) and child.at_keyword != pdf.LIFTED
+               for page in pages for child in page.children):
             return False
         blank = self._blank(part, total, len(pages))
         if any(a.page_type != b.page_type for a, b in zip(pages, blank)):

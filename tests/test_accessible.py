@@ -97,3 +97,88 @@ def test_a_stamped_name_moves_with_each_handouts_name_line(shipped):
     base = measured[0][0] - measured[0][1]
     assert len({round(y) for y, _ in measured}) > 1  # the shipped lessons' name lines do differ
     assert all(abs((y - shift) - base) < 0.5 for y, shift in measured)
+
+
+def _validate_bytes(data: bytes):
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(data)
+        file.flush()
+        return validate(file.name)
+
+
+def _line_numbers(data: bytes) -> list[tuple[int, int]]:
+    """(page, marked-content id) of each margin line number: digits only, 7.5 pt, left of the quote."""
+    import io
+
+    from pypdf import PdfReader
+
+    found = []
+    for index, page in enumerate(PdfReader(io.BytesIO(data)).pages):
+        mcid = [None]
+
+        def before(op, args, cm, tm):
+            if op == b"BDC":
+                mcid[0] = args[1].get("/MCID") if len(args) > 1 and hasattr(args[1], "get") else None
+            elif op == b"EMC":
+                mcid[0] = None
+
+        def text(value, cm, tm, font, size):  # sizes in CSS px: 7.5 pt is 10 px
+            if value.strip().isdigit() and abs(size - 10) < 0.01 and tm[4] < 120:
+                found.append((index, mcid[0]))
+
+        page.extract_text(visitor_operand_before=before, visitor_text=text)
+    return found
+
+
+def _read_aloud(data: bytes) -> set[tuple[int, int]]:
+    """(page, marked-content id) of all content the structure tree reaches from its root."""
+    import io
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pages = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        reached = set()
+
+        def walk(element, page=None):
+            page = element.get("/Pg", page)
+            kids = element.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]):
+                if isinstance(kid, int):
+                    reached.add((pages[page.objgen], int(kid)))
+                elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
+                    reached.add((pages[kid.get("/Pg", page).objgen], int(kid.MCID)))
+                elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid, page)
+
+        walk(pdf.Root.StructTreeRoot)
+        return reached
+
+
+def test_a_screen_reader_does_not_read_the_margin_line_numbers(monkeypatch):
+    # The numbers "5 10 15" beside each quote are printed but kept out of the reading order, like a
+    # running head; the sentence numbers inside the quote are read.
+    import pypdfium2 as pdfium
+
+    from kit import pdf as module
+    from kit.content import load_kit
+    from kit.render import Edition, Renderer
+
+    from .conftest import ROOT
+
+    lesson = next(item for item in load_kit(ROOT / "content").lessons if item.id == "four-conditions")
+    printer = module.Printer(ROOT / "content")
+    html = Renderer(content=ROOT / "content").html(lesson, Edition())
+    lifted = printer.pdf(printer.render(html)[0], html)
+    monkeypatch.setattr(module, "_lift_line_numbers", lambda page: None)
+    plain = printer.pdf(printer.render(html)[0], html)
+    numbers, read = _line_numbers(lifted), _read_aloud(lifted)
+    assert len(numbers) >= 8 and not set(numbers) & read
+    assert len(read) > 300  # everything else is still read
+    assert set(_line_numbers(plain)) <= _read_aloud(plain)  # without lifting they would be read: the test can fail
+
+    def pixels(data):
+        document = pdfium.PdfDocument(data)
+        return [document[i].render(scale=0.5).to_pil().tobytes() for i in range(len(document))]
+    assert pixels(lifted) == pixels(plain)  # printed exactly where they were
+    assert not [f.rule_id for f in _validate_bytes(lifted).findings if f.severity == Severity.ERROR]

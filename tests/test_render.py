@@ -214,7 +214,12 @@ def test_line_numbers_stop_where_each_quote_ends():
     lesson = next(item for item in kit.lessons if item.id == "four-conditions")
     html = Renderer(content=ROOT / "content").html(lesson, Edition(large_print=True))
     printer = Printer(ROOT / "content")
-    document, _ = printer.render(html, large=True)
+    import kit.pdf as module
+    lift, module._lift_line_numbers = module._lift_line_numbers, lambda page: None  # keep them in their quotes
+    try:
+        document, _ = printer.render(html, large=True)
+    finally:
+        module._lift_line_numbers = lift
     quotes = []
 
     def walk(box, quote=None):
@@ -237,12 +242,12 @@ def test_line_numbers_stop_where_each_quote_ends():
         assert numbers.children and all(n.position_y + n.height <= bottom + 1 for n in numbers.children)
         assert len(numbers.children) >= (bottom - quote.position_y) // numbers.children[0].height - 1
     # Without the trimming, numbers run past the quote's end: the test can fail.
-    import kit.pdf as module
     original, module._trim_line_numbers = module._trim_line_numbers, lambda box, quote=None: None
+    module._lift_line_numbers = lambda page: None
     try:
         document, _ = printer.render(html, large=True)
     finally:
-        module._trim_line_numbers = original
+        module._trim_line_numbers, module._lift_line_numbers = original, lift
     quotes.clear()
     for page in document.pages:
         walk(page._page_box)
