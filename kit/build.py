@@ -49,7 +49,8 @@ class Report:
         count = sum(n for _, n in self.written)
         kinds = f" ({', '.join(f'{n} {what}' for what, n in self.written)})" if self.written else ""
         removed = f", {self.removed} removed" if self.removed else ""
-        return (f"{self.documents} documents ({self.pages} pages) in {self.output}/: {self.rendered} rendered, "
+        documents = f"{self.documents} document{'s' * (self.documents != 1)} ({self.pages} page{'s' * (self.pages != 1)})"
+        return (f"{documents} in {self.output}/: {self.rendered} rendered, "
                 f"{self.reused} reused from the cache; {count} file{'s' * (count != 1)} written{kinds}, "
                 f"{self.unchanged} unchanged{removed}; in {self.seconds:.1f} s")
 

@@ -121,6 +121,8 @@ def _run(args) -> int:
         renderer = Renderer(args.templates, args.content)
         for job in plan(kit):  # templates are checked too; rendering HTML writes nothing
             renderer.html(job.lesson, job.edition)
+        from .pdf import Printer
+        Printer(args.content, args.templates)  # and the stylesheets, as the printer reads them
         if not args.quiet:
             print(f"ok: {len(kit.sources)} sources, {len(kit.lessons)} lessons, "
                   f"{sum(len(l.excerpts) for l in kit.lessons)} excerpts verified")

@@ -15,7 +15,7 @@ def reporter(quiet: bool):
     if not sys.stdout.isatty():
         def plain(group: str, done: int, total: int) -> None:
             if done == total:
-                print(f"{group}: {total} documents", flush=True)
+                print(f"{group}: {total} document{'s' * (total != 1)}", flush=True)
         yield plain
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
