@@ -182,3 +182,42 @@ def test_a_screen_reader_does_not_read_the_margin_line_numbers(monkeypatch):
         return [document[i].render(scale=0.5).to_pil().tobytes() for i in range(len(document))]
     assert pixels(lifted) == pixels(plain)  # printed exactly where they were
     assert not [f.rule_id for f in _validate_bytes(lifted).findings if f.severity == Severity.ERROR]
+
+
+def _reading_order(data: bytes) -> tuple[list[tuple[int, int]], int, bool]:
+    """(page, marked-content id) in the structure tree's order, the number of elements, and whether
+    the parent tree names, for every piece of content, the element that holds it."""
+    import io
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pages = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        parents = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        order, count, consistent = [], [0], [True]
+
+        def walk(element, page=None):
+            count[0] += 1
+            page = element.get("/Pg", page)
+            kids = element.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid, page)
+                    continue
+                on, mcid = (page, int(kid)) if isinstance(kid, int) else (kid.get("/Pg", page), int(kid.MCID))
+                order.append((pages[on.objgen], mcid))
+                holder = parents[int(pdf.pages[pages[on.objgen]].obj.StructParents)][mcid]
+                consistent[0] &= holder.objgen == element.objgen
+
+        walk(pdf.Root.StructTreeRoot)
+        return order, count[0], consistent[0]
+
+
+def test_print_packs_fold_one_line_spans_without_changing_what_is_read(shipped):
+    from kit.copies import compact
+
+    handout = shipped / "grade10-b" / "students" / "four-conditions-student.pdf"
+    data = handout.read_bytes()
+    before, elements, consistent = _reading_order(data)
+    after, fewer, still = _reading_order(compact(data))
+    assert consistent and still and before == after and len(before) > 300
+    assert fewer < elements * 0.6  # most of WeasyPrint's one-line spans are gone
+    assert not [f.rule_id for f in _validate_bytes(compact(data)).findings if f.severity == Severity.ERROR]
