@@ -149,10 +149,15 @@ class Printer:
         return data
 
 
+def classes_of(box) -> list[str]:
+    """The class names of the element a laid-out box comes from."""
+    element = getattr(box, "element", None)
+    return (element.get("class") or "").split() if element is not None else []
+
+
 def _trim_line_numbers(box, quote=None) -> None:
     """Drop margin line numbers below the end of their quote (WeasyPrint does not clip them)."""
-    element = getattr(box, "element", None)
-    classes = element.get("class", "").split() if element is not None else []
+    classes = classes_of(box)
     if "quote" in classes:
         quote = box
     if "linenos" in classes:
@@ -183,8 +188,7 @@ def _lift_line_numbers(page) -> None:
         kept = []
         for child in children:
             inner = getattr(child, "_box", child)  # an absolutely positioned box sits in a placeholder
-            element = getattr(inner, "element", None)
-            if element is not None and inner.element_tag == "div" and "linenos" in (element.get("class") or "").split():
+            if "linenos" in classes_of(inner) and inner.element_tag == "div":
                 lifted.append(inner)
             else:
                 kept.append(child)

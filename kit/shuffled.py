@@ -20,6 +20,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
 from . import pdf
+from .pdf import classes_of as _classes
 
 # One question of the student template: its own section, no section inside, number in a span.
 QUESTION = re.compile(r'<section class="question"(?P<attrs>[^>]*)>(?P<body>.*?)</section>', re.S)
@@ -63,10 +64,7 @@ def css_string(text: str) -> str:
 def page_of_class(document, name: str) -> int | None:
     """The index of the first page holding an element of class `name`."""
     def holds(box) -> bool:
-        element = getattr(box, "element", None)
-        if element is not None and name in (element.get("class") or "").split():
-            return True
-        return any(holds(child) for child in getattr(box, "children", ()))
+        return name in _classes(box) or any(holds(child) for child in getattr(box, "children", ()))
 
     return next((i for i, page in enumerate(document.pages) if holds(page._page_box)), None)
 
@@ -75,11 +73,6 @@ def _walk(box):
     yield box
     for child in getattr(box, "children", ()):
         yield from _walk(child)
-
-
-def _classes(box) -> list[str]:
-    element = getattr(box, "element", None)
-    return (element.get("class") or "").split() if element is not None else []
 
 
 def _key(attrs: str, body: str) -> tuple[str, str] | None:
@@ -151,7 +144,7 @@ class Shared:
         self.widths: dict[str, float] = {}  # number text -> its width
         if self.before:
             self._questions()
-        if self.before:  # one page per student holding only the name, stamped onto page 1 of each copy
+            # One page per student holding only the name, stamped onto page 1 of each copy.
             names, _ = worker.render(overlay_html(list(students), [self.label], paper, large), paper, bare=True)
             self.names = pikepdf.open(io.BytesIO(names.write_pdf()))
 
@@ -165,8 +158,8 @@ class Shared:
                 keys[key[0]] = key
                 numbers[key[0]] = NUMBER.search(match["body"])["text"]
         self._collect(_questions_in(self.document, self.before), keys)
-        self.widths = {numbers[qid]: number.width for (qid, _), versions in self.versions.items()
-                       for number in [_number(next(iter(versions.values())))]}
+        for (qid, _), versions in self.versions.items():  # so far, each question as the handout numbers it
+            self.widths[numbers[qid]] = next(iter(versions))
         texts = {}  # a number text of each width
         for text, width in self.widths.items():
             texts.setdefault(width, text)
@@ -298,9 +291,14 @@ def _fill(document, fills: dict) -> bool:
             child.translate(dx, dy)
         for inner in _walk(box):
             if isinstance(inner, boxes.TextBox) and "qnum" in _classes(inner):
-                inner.pango_layout = copy.copy(inner.pango_layout)  # shared with the handout's box
-                inner.text = inner.pango_layout.text = number
+                _retext(inner, number)
     return True
+
+
+def _retext(text, value: str) -> None:
+    """Give a laid-out text box (of a clone) other text of the same width; drawing shapes it again."""
+    text.pango_layout = copy.copy(text.pango_layout)  # the original box shares it
+    text.text = text.pango_layout.text = value
 
 
 def retotal(pages: list, old: int, new: int) -> list | None:
@@ -316,8 +314,7 @@ def retotal(pages: list, old: int, new: int) -> list | None:
                 child = _clone(child)
                 for text in _walk(child):
                     if isinstance(text, boxes.TextBox) and text.text.endswith(f" of {old}"):
-                        text.pango_layout = copy.copy(text.pango_layout)  # drawing shapes its text again
-                        text.text = text.pango_layout.text = text.text[:-len(str(old))] + str(new)
+                        _retext(text, text.text[:-len(str(old))] + str(new))
             children.append(child)
         page = copy.copy(page)
         page._page_box = page._page_box.copy()
